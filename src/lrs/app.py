@@ -1,0 +1,144 @@
+"""create_app(settings): the FastAPI application, its lifespan and the one place errors become HTTP."""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import orjson
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from lrs.auth import Authenticator
+from lrs.errors import LRSError
+from lrs.http import about, statements
+from lrs.http.alternate import AlternateRequestSyntax
+from lrs.http.headers import CONSISTENT_THROUGH, VERSION, answered_version, iso
+from lrs.http.runtime import Runtime
+from lrs.settings import Settings
+from lrs.store import credentials
+from lrs.store import statements as statement_store
+from lrs.store.engine import database_url, make_engine
+from lrs.store.setting import signing_key
+
+log = logging.getLogger("lrs")
+
+
+class VersionHeader:
+    """Puts X-Experience-API-Version on every response (C §3.3), matching the request's major version."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Wrap `send` to add the header."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        requested = None
+        for name, value in scope["headers"]:
+            if name == b"x-experience-api-version":
+                requested = value.decode("latin-1")
+        header = (VERSION.lower().encode(), answered_version(requested).encode())
+
+        async def with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [h for h in message.get("headers", []) if h[0].lower() != header[0]] + [header]
+            await send(message)
+
+        await self.app(scope, receive, with_version)
+
+
+def error_response(error: LRSError) -> Response:
+    """The xAPI error body for an LRSError (C §3.2)."""
+    return Response(orjson.dumps(error.to_json()), status_code=error.status, media_type="application/json")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The LRS application; the database is opened in the lifespan, never at import."""
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = database_url(settings)
+        engine = make_engine(settings, url)
+        async with engine.begin() as conn:
+            key = bytes.fromhex(settings.secret_key) if settings.secret_key else await signing_key(conn)
+            if settings.admin_key and settings.admin_secret:
+                await credentials.ensure_credential(
+                    conn,
+                    key=settings.admin_key,
+                    secret=settings.admin_secret,
+                    scopes=["all"],
+                    name="admin",
+                    homepage=settings.authority_homepage,
+                )
+
+        async def verify(key_: str, secret: str) -> credentials.Credential | None:
+            async with engine.connect() as conn:
+                return await credentials.verify(conn, key_, secret)
+
+        app.state.runtime = Runtime(settings, engine, Authenticator(verify), key)
+        gc.collect()
+        gc.freeze()
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="lrs",
+        summary="xAPI 1.0.3 and 2.0 Learning Record Store",
+        version="0.1.0",
+        lifespan=lifespan,
+        openapi_url="/xapi/extensions/openapi.json",
+        docs_url="/xapi/extensions/docs",
+        redoc_url=None,
+    )
+    app.include_router(about.router)
+    app.include_router(statements.router)
+
+    @app.exception_handler(LRSError)
+    async def lrs_error(request: Request, exc: LRSError) -> Response:
+        response = error_response(exc)
+        if request.url.path.startswith(statements.PATH) and hasattr(request.app.state, "runtime"):
+            try:
+                async with request.app.state.runtime.engine.connect() as conn:
+                    response.headers[CONSISTENT_THROUGH] = iso(await statement_store.consistent_through(conn))
+            except Exception:  # the error itself matters more than the header
+                log.exception("could not read consistent-through for an error response")
+        return response
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        error = LRSError(str(exc.detail))
+        error.status = exc.status_code
+        if exc.status_code == 404:
+            error.message = f"no resource at {request.url.path}"
+        elif exc.status_code == 405:
+            error.message = f"{request.method} is not allowed on {request.url.path}"
+        return error_response(error)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        error = LRSError(f"invalid request: {exc.errors()}")
+        error.status = 400
+        return error_response(error)
+
+    app.add_middleware(AlternateRequestSyntax, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "PUT", "POST", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["*"],
+    )
+    app.add_middleware(VersionHeader)
+    return app

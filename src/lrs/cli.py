@@ -1,0 +1,144 @@
+"""The `lrs` command: serve, migrate, credentials (create/list/revoke), openapi."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lrs.settings import Settings
+from lrs.store import credentials as store
+from lrs.store.engine import database_url, make_engine, migrate
+
+app = typer.Typer(help="lrs: an xAPI 1.0.3 and 2.0 Learning Record Store", no_args_is_help=True)
+creds = typer.Typer(help="Manage HTTP Basic credentials", no_args_is_help=True)
+app.add_typer(creds, name="credentials")
+console = Console()
+T = TypeVar("T")
+
+
+def _with_db(work: Callable[[AsyncConnection, Settings], Awaitable[T]]) -> T:
+    settings = Settings()
+    url = database_url(settings)
+    migrate(url)
+
+    async def run() -> T:
+        engine = make_engine(settings, url)
+        try:
+            async with engine.begin() as conn:
+                return await work(conn, settings)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="bind address (LRS_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (LRS_PORT)")] = None,
+    workers: Annotated[int | None, typer.Option(help="uvicorn worker processes (LRS_WORKERS)")] = None,
+) -> None:
+    """Migrate the database (starting the embedded PostgreSQL when LRS_DATABASE_URL is unset) and serve."""
+    import uvicorn
+
+    settings = Settings()
+    url = database_url(settings)
+    migrate(url)
+    os.environ["LRS_DATABASE_URL"] = url  # workers reuse this server instead of starting their own
+    console.print(f"[bold]lrs[/] serving xAPI at http://{host or settings.host}:{port or settings.port}/xapi/")
+    uvicorn.run(
+        "lrs.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        workers=workers or settings.workers,
+        log_level=settings.log_level,
+        access_log=False,
+        proxy_headers=False,
+    )
+
+
+@app.command("migrate")
+def migrate_command() -> None:
+    """Apply the database migrations and exit."""
+    url = database_url(Settings())
+    migrate(url)
+    console.print("database is up to date")
+
+
+@creds.command("create")
+def create(
+    name: Annotated[str, typer.Option(help="who the credential is for")],
+    scope: Annotated[list[str], typer.Option(help="xAPI scope; repeat for several")] = ["all"],  # noqa: B006
+    key: Annotated[str | None, typer.Option(help="choose the key instead of a random one")] = None,
+    secret: Annotated[str | None, typer.Option(help="choose the secret instead of a random one")] = None,
+) -> None:
+    """Create a credential and print its key and secret (the secret is shown only now)."""
+
+    async def work(conn: AsyncConnection, settings: Settings) -> tuple[store.Credential, str]:
+        return await store.create_credential(
+            conn, name=name, scopes=scope, homepage=settings.authority_homepage, key=key, secret=secret
+        )
+
+    try:
+        made, shown = _with_db(work)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(2) from None
+    console.print(f"key:    {made.key}\nsecret: {shown}\nscopes: {' '.join(made.scopes)}")
+
+
+@creds.command("list")
+def list_(as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False) -> None:
+    """List credentials (never their secrets)."""
+
+    async def work(conn: AsyncConnection, settings: Settings) -> list[store.Credential]:
+        return await store.list_credentials(conn)
+
+    rows = _with_db(work)
+    if as_json:
+        print(
+            json.dumps(
+                [
+                    {"key": c.key, "name": c.name, "scopes": list(c.scopes), "revoked": c.revoked is not None}
+                    for c in rows
+                ]
+            )
+        )
+        return
+    table = Table("key", "name", "scopes", "created", "revoked")
+    for c in rows:
+        table.add_row(c.key, c.name, " ".join(c.scopes), c.created.isoformat(), str(c.revoked or ""))
+    console.print(table)
+
+
+@creds.command("revoke")
+def revoke(key: str) -> None:
+    """Revoke a credential by key."""
+
+    async def work(conn: AsyncConnection, settings: Settings) -> bool:
+        return await store.revoke_credential(conn, key)
+
+    if not _with_db(work):
+        console.print(f"[red]no active credential with key {key}[/]")
+        raise typer.Exit(1)
+    console.print(f"revoked {key}")
+
+
+@app.command()
+def openapi(out: Annotated[Path, typer.Argument()] = Path("openapi/openapi.json")) -> None:
+    """Write the OpenAPI document of the app."""
+    from lrs.app import create_app
+
+    doc = create_app(Settings(database_url="postgresql://unused/unused")).openapi()
+    out.write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    console.print(f"wrote {out}")

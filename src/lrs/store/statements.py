@@ -1,0 +1,289 @@
+"""All SQL of the Statement resource: the serialised append (ADR 0002), lookups and filtered pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lrs.errors import Conflict
+from lrs.query.statements import StatementQuery
+from lrs.xapi.definition import merge_definition
+from lrs.xapi.prepare import Prepared
+
+# Key of the transaction-level advisory lock every statement writer holds from seq assignment to commit.
+WRITE_LOCK = 0x1A5_57A7
+_ONE_US = dt.timedelta(microseconds=1)
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def format_stored(value: dt.datetime) -> str:
+    """`stored` as the LRS writes it: UTC, microseconds, Z (D §2.4.8, §4.5)."""
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def _driver(conn: AsyncConnection) -> Any:
+    raw = await conn.get_raw_connection()
+    return raw.driver_connection
+
+
+@dataclass(slots=True)
+class StoredRow:
+    """One stored statement as a single GET needs it."""
+
+    seq: int
+    payload: str
+    stored: dt.datetime
+    credential_id: int | None
+    voided: bool
+
+
+async def insert_statements(
+    conn: AsyncConnection,
+    batch: Sequence[Prepared],
+    credential_id: int | None,
+    same: Callable[[dict[str, Any], dict[str, Any]], bool],
+) -> None:
+    """Store a batch atomically inside the caller's transaction (C §2.1.1-2.1.2, D §2.3.1-2.3.2).
+
+    Ids already stored are compared with `same`: equal ones are skipped, different ones raise 409.
+    """
+    db = await _driver(conn)
+    await db.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
+    ids = [p.id for p in batch]
+    existing = {
+        str(r["id"]): r["payload"]
+        for r in await db.fetch("SELECT id, payload FROM statement WHERE id = ANY($1::uuid[])", ids)
+    }
+    fresh: list[Prepared] = []
+    for index, p in enumerate(batch):
+        if p.id in existing:
+            if not same(orjson.loads(existing[p.id]), p.original):
+                raise Conflict(f"statement {p.id} already exists with different content", index=index)
+        else:
+            fresh.append(p)
+    if not fresh:
+        return
+    head = await db.fetchrow(
+        "SELECT clock_timestamp() AS now, s.seq, s.stored FROM (SELECT 1) one "
+        "LEFT JOIN LATERAL (SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1) s ON true"
+    )
+    last_seq = head["seq"] or 0
+    stored = head["now"]
+    if head["stored"] is not None and stored <= head["stored"]:
+        stored = head["stored"] + _ONE_US
+    stored_text = format_stored(stored)
+
+    keys_by_id: dict[str, dict[str, bool]] = {p.id: dict(p.keys) for p in fresh}
+    targets = {p.ref_target for p in fresh if p.ref_target is not None} - keys_by_id.keys()
+    inherited: dict[str, dict[str, bool]] = {}
+    if targets:
+        for r in await db.fetch(
+            "SELECT s.id, k.key, k.main FROM statement s JOIN statement_key k ON k.seq = s.seq "
+            "WHERE s.id = ANY($1::uuid[])",
+            list(targets),
+        ):
+            inherited.setdefault(str(r["id"]), {})[r["key"]] = r["main"]
+    # StatementRef filter rule (C §2.1.3): a referrer matches what its target matches, recursively.
+    for _ in range(len(fresh)):
+        changed = False
+        for p in fresh:
+            if p.ref_target is None:
+                continue
+            source = keys_by_id.get(p.ref_target) or inherited.get(p.ref_target) or {}
+            mine = keys_by_id[p.id]
+            for key, main in source.items():
+                if mine.get(key) is None or (main and not mine[key]):
+                    mine[key] = mine.get(key, False) or main
+                    changed = True
+        if not changed:
+            break
+
+    seqs = {p.id: last_seq + i + 1 for i, p in enumerate(fresh)}
+    await db.copy_records_to_table(
+        "statement",
+        records=[(seqs[p.id], p.id, stored, credential_id, p.is_voiding, p.payload(stored_text)) for p in fresh],
+        columns=["seq", "id", "stored", "credential_id", "is_voiding", "payload"],
+    )
+    await db.copy_records_to_table(
+        "statement_key",
+        records=[(key, seqs[p.id], main) for p in fresh for key, main in keys_by_id[p.id].items()],
+        columns=["key", "seq", "main"],
+    )
+    refs = [(p.ref_target, seqs[p.id]) for p in fresh if p.ref_target is not None]
+    if refs:
+        await db.executemany("INSERT INTO statement_ref (target, seq) VALUES ($1::uuid, $2)", refs)
+        voids = [(p.ref_target, seqs[p.id]) for p in fresh if p.is_voiding]
+        if voids:
+            await db.executemany(
+                "INSERT INTO voided (target, voiding_seq) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", voids
+            )
+    await _backfill_referrers(db, {p.id: keys_by_id[p.id] for p in fresh})
+    await _learn_definitions(db, [d for p in fresh for d in p.definitions])
+
+
+async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]]) -> None:
+    """Give statements stored earlier that reference the new ones their targets' keys (late targets)."""
+    pending = new
+    for _ in range(16):
+        if not pending:
+            return
+        rows = await db.fetch(
+            "SELECT r.target, r.seq, s.id FROM statement_ref r JOIN statement s ON s.seq = r.seq "
+            "WHERE r.target = ANY($1::uuid[])",
+            list(pending),
+        )
+        nxt: dict[str, dict[str, bool]] = {}
+        records: list[tuple[str, int, bool]] = []
+        for r in rows:
+            keys = pending[str(r["target"])]
+            records.extend((key, r["seq"], main) for key, main in keys.items())
+            nxt.setdefault(str(r["id"]), {}).update(keys)
+        if records:
+            await db.executemany(
+                "INSERT INTO statement_key (key, seq, main) VALUES ($1, $2, $3) "
+                "ON CONFLICT (key, seq) DO UPDATE SET main = true WHERE EXCLUDED.main AND NOT statement_key.main",
+                records,
+            )
+        pending = nxt
+
+
+async def _learn_definitions(db: Any, found: list[tuple[str, dict[str, Any]]]) -> None:
+    """Fold the batch's activity definitions into the canonical ones (ADR 0003)."""
+    if not found:
+        return
+    iris = list({iri for iri, _ in found})
+    current: dict[str, dict[str, Any]] = {
+        r["iri"]: orjson.loads(r["definition"])
+        for r in await db.fetch("SELECT iri, definition::text AS definition FROM activity WHERE iri = ANY($1)", iris)
+    }
+    for iri, definition in found:
+        current[iri] = merge_definition(current.get(iri), definition)
+    await db.executemany(
+        "INSERT INTO activity (iri, definition) VALUES ($1, $2::jsonb) "
+        "ON CONFLICT (iri) DO UPDATE SET definition = EXCLUDED.definition, updated = now()",
+        [(iri, orjson.dumps(current[iri]).decode()) for iri in iris],
+    )
+
+
+async def consistent_through(conn: AsyncConnection) -> dt.datetime:
+    """X-Experience-API-Consistent-Through (C §2.1.3): `stored` of the newest committed statement.
+
+    Writers commit in `seq` order under WRITE_LOCK and `stored` grows with `seq`, so every statement stored at or
+    before this instant is already visible; with no statement yet, the epoch.
+    """
+    db = await _driver(conn)
+    value = await db.fetchval("SELECT stored FROM statement ORDER BY seq DESC LIMIT 1")
+    return value if value is not None else EPOCH
+
+
+async def get_statement(conn: AsyncConnection, statement_id: str) -> StoredRow | None:
+    """The stored statement with this id, with whether it is voided (D §2.3.2)."""
+    db = await _driver(conn)
+    r = await db.fetchrow(
+        "SELECT s.seq, s.payload, s.stored, s.credential_id, "
+        "(NOT s.is_voiding AND EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id)) AS voided "
+        "FROM statement s WHERE s.id = $1::uuid",
+        statement_id,
+    )
+    if r is None:
+        return None
+    return StoredRow(r["seq"], r["payload"], r["stored"], r["credential_id"], r["voided"])
+
+
+async def activity_definitions(conn: AsyncConnection, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Canonical definitions of these activities (for format=canonical and the Activities resource)."""
+    if not iris:
+        return {}
+    db = await _driver(conn)
+    rows = await db.fetch("SELECT iri, definition::text AS definition FROM activity WHERE iri = ANY($1)", list(iris))
+    return {r["iri"]: orjson.loads(r["definition"]) for r in rows}
+
+
+@dataclass(slots=True)
+class Page:
+    """A page of statements with what the `more` link and the headers need."""
+
+    payloads: list[str]
+    last_seq: int | None
+    has_more: bool
+    bound: int
+    consistent_through: dt.datetime
+    last_stored: dt.datetime | None
+
+
+async def _seq_at(db: Any, moment: dt.datetime) -> int:
+    """The largest seq stored at or before `moment` (0 if none): since/until as seq bounds."""
+    value = await db.fetchval(
+        "SELECT seq FROM statement WHERE stored <= $1 ORDER BY stored DESC, seq DESC LIMIT 1", moment
+    )
+    return int(value) if value is not None else 0
+
+
+async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) -> Page:
+    """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
+    unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
+    db = await _driver(conn)
+    head = await db.fetchrow("SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1")
+    newest = int(head["seq"]) if head is not None else 0
+    ct = head["stored"] if head is not None else EPOCH
+    bound = q.bound if q.bound is not None else newest
+    low = await _seq_at(db, q.since) if q.since is not None else 0
+    high = min(bound, await _seq_at(db, q.until)) if q.until is not None else bound
+    if q.after is not None:
+        if q.ascending:
+            low = max(low, q.after)
+        else:
+            high = min(high, q.after - 1)
+    filters: list[tuple[str, bool]] = []
+    if q.registration is not None:
+        filters.append(("r:" + q.registration, True))
+    if q.activity is not None:
+        filters.append(("o:" + q.activity, not q.related_activities))
+    if q.agent is not None:
+        filters.append(("a:" + q.agent, not q.related_agents))
+    if q.verb is not None:
+        filters.append(("v:" + q.verb, True))
+    args: list[Any] = [low, high]
+    where = []
+    if filters:
+        key, main = filters[0]
+        args.append(key)
+        source = "statement_key d JOIN statement s ON s.seq = d.seq"
+        order_col = "d.seq"
+        where.append(f"d.key = ${len(args)} AND d.seq > $1 AND d.seq <= $2")
+        if main:
+            where.append("d.main")
+        for key, main in filters[1:]:
+            args.append(key)
+            extra = " AND k.main" if main else ""
+            where.append(f"EXISTS (SELECT 1 FROM statement_key k WHERE k.key = ${len(args)} AND k.seq = s.seq{extra})")
+    else:
+        source = "statement s"
+        order_col = "s.seq"
+        where.append("s.seq > $1 AND s.seq <= $2")
+    if q.credential_id is not None:
+        args.append(q.credential_id)
+        where.append(f"s.credential_id = ${len(args)}")
+    where.append("(s.is_voiding OR NOT EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id))")
+    args.append(limit + 1)
+    sql = (
+        f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
+        f"ORDER BY {order_col} {'ASC' if q.ascending else 'DESC'} LIMIT ${len(args)}"
+    )
+    rows = await db.fetch(sql, *args)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last_stored = max((r["stored"] for r in rows), default=None)
+    return Page(
+        payloads=[r["payload"] for r in rows],
+        last_seq=int(rows[-1]["seq"]) if rows else None,
+        has_more=has_more,
+        bound=bound,
+        consistent_through=ct,
+        last_stored=last_stored,
+    )

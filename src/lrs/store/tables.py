@@ -1,0 +1,95 @@
+"""SQLAlchemy Core tables: the one description of the schema that migrations and queries share."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+
+metadata = MetaData()
+
+# The append-only statement table. `seq` is assigned in commit order under the writers' lock (ADR 0002), so it
+# orders `stored`, `since`/`until` and `more` paging. `payload` is the statement exactly as it is returned.
+statement = Table(
+    "statement",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("id", UUID(as_uuid=False), nullable=False, unique=True),
+    Column("stored", DateTime(timezone=True), nullable=False),
+    Column("credential_id", BigInteger, nullable=True),
+    Column("is_voiding", Boolean, nullable=False),
+    Column("payload", Text, nullable=False),
+)
+Index("statement_stored_idx", statement.c.stored, statement.c.seq)
+
+# Filter keys: one row per (key, statement). key = kind prefix + value: "a:" actor IFI, "o:" activity IRI,
+# "v:" verb IRI, "r:" registration. `main` is true where the plain filter matches (actor/object for agents, object
+# for activities); related_* filters match any row. Rows of a StatementRef target are copied to the referrer.
+statement_key = Table(
+    "statement_key",
+    metadata,
+    Column("key", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("main", Boolean, nullable=False),
+    PrimaryKeyConstraint("key", "seq", name="statement_key_pkey"),
+)
+Index("statement_key_seq_idx", statement_key.c.seq)
+
+# A StatementRef object: the referring statement's seq and the target id (for late-arriving targets).
+statement_ref = Table(
+    "statement_ref",
+    metadata,
+    Column("target", UUID(as_uuid=False), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    PrimaryKeyConstraint("target", "seq", name="statement_ref_pkey"),
+)
+
+# Voiding is recorded by an insert: the target id and the voiding statement's seq (D §2.3.2).
+voided = Table(
+    "voided",
+    metadata,
+    Column("target", UUID(as_uuid=False), primary_key=True),
+    Column("voiding_seq", BigInteger, nullable=False),
+)
+
+# Canonical activity definitions learned from statements (ADR 0003).
+activity = Table(
+    "activity",
+    metadata,
+    Column("iri", Text, primary_key=True),
+    Column("definition", JSONB, nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+credential = Table(
+    "credential",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False, unique=True),
+    Column("secret_hash", LargeBinary, nullable=False),
+    Column("salt", LargeBinary, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("scopes", ARRAY(Text), nullable=False),
+    Column("authority", JSONB, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+    Column("revoked", DateTime(timezone=True), nullable=True),
+)
+
+# Installation-wide values, e.g. the key that signs `more` links, so every worker and host agrees.
+setting = Table(
+    "setting",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
+)

@@ -1,0 +1,102 @@
+"""Turn a validated statement into what the store keeps: the LRS-assigned properties (D §2.4.1, §2.4.7-2.4.10),
+contextActivities as arrays (D §2.4.6.2), and the filter keys."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from lrs.errors import BadRequest
+from lrs.xapi.definition import statement_definitions
+from lrs.xapi.index import filter_keys
+from lrs.xapi.validate import normalize_timestamp
+from lrs.xapi.version import Version
+
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A statement ready to store; `head` is its JSON without the closing brace, `stored` is spliced in later."""
+
+    id: str
+    original: dict[str, Any]
+    head: bytes
+    has_timestamp: bool
+    keys: dict[str, bool]
+    ref_target: str | None
+    is_voiding: bool
+    definitions: list[tuple[str, dict[str, Any]]]
+
+    def payload(self, stored: str) -> str:
+        """The stored JSON text: the statement with `stored` (and `timestamp` when absent) set (D §2.4.7-8)."""
+        tail = f',"stored":"{stored}"}}' if self.has_timestamp else f',"timestamp":"{stored}","stored":"{stored}"}}'
+        return self.head.decode() + tail
+
+
+def _arrays(context: Any) -> None:
+    if isinstance(context, dict):
+        activities = context.get("contextActivities")
+        if isinstance(activities, dict):
+            for key, value in activities.items():
+                if not isinstance(value, list):
+                    activities[key] = [value]
+
+
+def prepare(stmt: dict[str, Any], version: Version, authority: dict[str, Any]) -> Prepared:
+    """Assign id, authority and version, normalise timestamps and contextActivities (D §2.4.1-2.4.10)."""
+    original = stmt
+    out = dict(stmt)
+    out.pop("stored", None)
+    if "id" not in out:
+        out = {"id": str(uuid.uuid4()), **out}
+    if "context" in out:
+        out["context"] = context = dict(out["context"])
+        if "contextActivities" in context:
+            context["contextActivities"] = dict(context["contextActivities"])
+        _arrays(context)
+    obj = out["object"]
+    if obj.get("objectType") == "SubStatement" and "context" in obj:
+        out["object"] = obj = dict(obj)
+        obj["context"] = sub_context = dict(obj["context"])
+        if "contextActivities" in sub_context:
+            sub_context["contextActivities"] = dict(sub_context["contextActivities"])
+        _arrays(sub_context)
+        if "timestamp" in obj:
+            obj["timestamp"] = normalize_timestamp(obj["timestamp"], version)
+    elif obj.get("objectType") == "SubStatement" and "timestamp" in obj:
+        out["object"] = obj = dict(obj)
+        obj["timestamp"] = normalize_timestamp(obj["timestamp"], version)
+    has_timestamp = "timestamp" in out
+    if has_timestamp:
+        out["timestamp"] = normalize_timestamp(out["timestamp"], version)
+    out["authority"] = authority
+    if "version" not in out:
+        out["version"] = version.value if version is Version.V2 else "1.0.0"
+    head = orjson.dumps(out)[:-1]
+    ref_target = None
+    if obj.get("objectType") == "StatementRef":
+        ref_target = str(obj["id"]).lower()
+    return Prepared(
+        id=str(out["id"]).lower(),
+        original=original,
+        head=head,
+        has_timestamp=has_timestamp,
+        keys=filter_keys(out),
+        ref_target=ref_target,
+        is_voiding=out["verb"]["id"] == VOIDED and ref_target is not None,
+        definitions=statement_definitions(out),
+    )
+
+
+def check_batch_ids(batch: Sequence[Prepared]) -> None:
+    """A batch naming one id twice is rejected (C §2.1.2, S*; tested in 2.0 §4.1.6.1)."""
+    seen: set[str] = set()
+    for index, p in enumerate(batch):
+        if p.id in seen:
+            raise BadRequest(f"statement id {p.id} appears twice in the batch", index=index, path="$.id")
+        seen.add(p.id)
