@@ -26,7 +26,7 @@ from lrs.query.statements import (
 from lrs.store import statements as store
 from lrs.xapi import formats
 from lrs.xapi.equivalence import equivalent
-from lrs.xapi.prepare import Prepared, check_batch_ids, prepare
+from lrs.xapi.prepare import Prepared, prepare
 from lrs.xapi.validate import validate_batch, validate_statement
 from lrs.xapi.version import Version
 
@@ -44,8 +44,6 @@ async def _statements_body(request: Request, rt: Runtime) -> Any:
 
 
 async def _store(rt: Runtime, principal: Principal, version: Version, batch: list[Prepared]) -> None:
-    check_batch_ids(batch)
-
     def same(stored: dict[str, Any], incoming: dict[str, Any]) -> bool:
         return equivalent(stored, incoming, version)
 

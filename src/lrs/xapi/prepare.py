@@ -4,13 +4,11 @@ contextActivities as arrays (D §2.4.6.2), and the filter keys."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
-from lrs.errors import BadRequest
 from lrs.xapi.definition import statement_definitions
 from lrs.xapi.index import filter_keys
 from lrs.xapi.validate import normalize_timestamp
@@ -92,11 +90,3 @@ def prepare(stmt: dict[str, Any], version: Version, authority: dict[str, Any]) -
         definitions=statement_definitions(out),
     )
 
-
-def check_batch_ids(batch: Sequence[Prepared]) -> None:
-    """A batch naming one id twice is rejected (C §2.1.2, S*; tested in 2.0 §4.1.6.1)."""
-    seen: set[str] = set()
-    for index, p in enumerate(batch):
-        if p.id in seen:
-            raise BadRequest(f"statement id {p.id} appears twice in the batch", index=index, path="$.id")
-        seen.add(p.id)

@@ -168,78 +168,93 @@ def _required(path: str, key: str, what: str = "") -> NoReturn:
     _fail(f"{path}.{key}", f"is required{what}")
 
 
-# --- leaf checks --------------------------------------------------------------------------------------------
+# --- leaf checks: each reads obj[key] and builds the value's path only when it fails --------------------------
+
+_VALID_IRIS = syntax.VALID_IRIS
+_VALID_TAGS = syntax.VALID_LANGUAGE_TAGS
+_is_iri = syntax.is_iri
+_is_language_tag = syntax.is_language_tag
 
 
-def _string(value: object, path: str) -> None:
-    if type(value) is not str:
-        _type_fail(path, "a string", value)
+def _string_at(obj: dict[str, Any], key: str, path: str) -> None:
+    if type(obj[key]) is not str:
+        _type_fail(f"{path}.{key}", "a string", obj[key])
 
 
-def _iri(value: object, path: str) -> None:
-    if type(value) is not str:
-        _type_fail(path, "an IRI string", value)
-    if not syntax.is_iri(value):
-        _fail(path, f"must be an absolute IRI with a scheme, got {_got(value)}")
+def _bool_at(obj: dict[str, Any], key: str, path: str) -> None:
+    if type(obj[key]) is not bool:
+        _type_fail(f"{path}.{key}", "a boolean", obj[key])
 
 
-def _irl(value: object, path: str) -> None:
-    if type(value) is not str:
-        _type_fail(path, "an IRL string", value)
-    if not syntax.is_irl(value):
-        _fail(path, f"must be an absolute IRL (e.g. http://example.com/...), got {_got(value)}")
+def _number_at(obj: dict[str, Any], key: str, path: str) -> float:
+    v = obj[key]
+    if type(v) is int:
+        return v
+    if type(v) is not float:
+        _type_fail(f"{path}.{key}", "a number", v)
+    if not math.isfinite(v):
+        _fail(f"{path}.{key}", f"must be a finite number, got {v!r}")
+    return v  # type: ignore[no-any-return]
 
 
-def _uuid(value: object, path: str) -> None:
-    if type(value) is not str:
-        _type_fail(path, "a UUID string", value)
-    if not syntax.is_uuid(value):
-        _fail(path, f"must be a UUID in standard string form, got {_got(value)}")
+def _iri_at(obj: dict[str, Any], key: str, path: str) -> Any:
+    v = obj[key]
+    if type(v) is str and (v in _VALID_IRIS or _is_iri(v)):
+        return v
+    if type(v) is not str:
+        _type_fail(f"{path}.{key}", "an IRI string", v)
+    _fail(f"{path}.{key}", f"must be an absolute IRI with a scheme, got {_got(v)}")
 
 
-def _number(value: object, path: str) -> float:
-    if type(value) not in _NUMBER:
-        _type_fail(path, "a number", value)
-    if type(value) is float and not math.isfinite(value):
-        _fail(path, f"must be a finite number, got {value!r}")
-    return value  # type: ignore[return-value]
+def _irl_at(obj: dict[str, Any], key: str, path: str) -> None:
+    v = obj[key]
+    if type(v) is not str:
+        _type_fail(f"{path}.{key}", "an IRL string", v)
+    if not syntax.is_irl(v):
+        _fail(f"{path}.{key}", f"must be an absolute IRL (e.g. http://example.com/...), got {_got(v)}")
 
 
-def _bool(value: object, path: str) -> None:
-    if type(value) is not bool:
-        _type_fail(path, "a boolean", value)
+def _uuid_at(obj: dict[str, Any], key: str, path: str) -> None:
+    v = obj[key]
+    if type(v) is not str:
+        _type_fail(f"{path}.{key}", "a UUID string", v)
+    if not syntax.is_uuid(v):
+        _fail(f"{path}.{key}", f"must be a UUID in standard string form, got {_got(v)}")
 
 
-def _language_map(value: object, path: str) -> None:
+def _language_map_at(obj: dict[str, Any], key: str, path: str) -> None:
     """D §4.2: an object whose keys are RFC 5646 tags and whose values are strings."""
-    if type(value) is not dict:
-        _type_fail(path, "a language map (an object of language tag to string)", value)
-    for tag, text in value.items():
-        if not syntax.is_language_tag(tag):
-            _key_fail(path, tag, "is not an RFC 5646 language tag")
+    m = obj[key]
+    if type(m) is not dict:
+        _type_fail(f"{path}.{key}", "a language map (an object of language tag to string)", m)
+    for tag, text in m.items():
         if type(text) is not str:
-            _type_fail(_child(path, tag), "a string", text)
+            _type_fail(_child(f"{path}.{key}", tag), "a string", text)
+        if tag not in _VALID_TAGS and (type(tag) is not str or not _is_language_tag(tag)):
+            _key_fail(f"{path}.{key}", tag, "is not an RFC 5646 language tag")
 
 
-def _extensions(value: object, path: str) -> None:
+def _extensions_at(obj: dict[str, Any], key: str, path: str) -> None:
     """D §4.1: an object whose keys are IRIs; any values, null included."""
-    if type(value) is not dict:
-        _type_fail(path, "an object of IRI to any value", value)
-    for key in value:
-        if not syntax.is_iri(key):
-            _key_fail(path, key, "is not an absolute IRI")
+    e = obj[key]
+    if type(e) is not dict:
+        _type_fail(f"{path}.{key}", "an object of IRI to any value", e)
+    for k in e:
+        if k not in _VALID_IRIS and (type(k) is not str or not _is_iri(k)):
+            _key_fail(f"{path}.{key}", k, "is not an absolute IRI")
 
 
-def _timestamp(value: object, path: str) -> None:
-    if type(value) is not str:
-        _type_fail(path, "an ISO 8601 timestamp string", value)
+def _timestamp_at(obj: dict[str, Any], key: str, path: str) -> None:
+    v = obj[key]
+    if type(v) is not str:
+        _type_fail(f"{path}.{key}", "an ISO 8601 timestamp string", v)
     try:
-        syntax.parse_timestamp_parts(value)
+        syntax.parse_timestamp_parts(v)
     except ValueError as exc:
-        _fail(path, f"{exc}, got {_got(value)}", "timestamp")
+        _fail(f"{path}.{key}", f"{exc}, got {_got(v)}")
 
 
-# --- actors (D §2.4.2) --------------------------------------------------------------------------------------
+# --- actors (D §2.4.2) ----------------------------------------------------------------------------------------
 
 
 def _ifis(obj: dict[str, Any], path: str) -> int:
@@ -248,38 +263,37 @@ def _ifis(obj: dict[str, Any], path: str) -> int:
     if "mbox" in obj:
         n += 1
         v = obj["mbox"]
-        if type(v) is not str:
-            _type_fail(f"{path}.mbox", "a mailto: IRI string", v)
-        if not syntax.is_mailto_iri(v):
+        if type(v) is not str or not syntax.is_mailto_iri(v):
+            if type(v) is not str:
+                _type_fail(f"{path}.mbox", "a mailto: IRI string", v)
             _fail(f"{path}.mbox", f"must be a mailto: IRI (mailto:name@example.com), got {_got(v)}")
     if "mbox_sha1sum" in obj:
         n += 1
         v = obj["mbox_sha1sum"]
-        if type(v) is not str:
-            _type_fail(f"{path}.mbox_sha1sum", "a string of 40 hex digits", v)
-        if not syntax.is_sha1_hex(v):
+        if type(v) is not str or not syntax.is_sha1_hex(v):
+            if type(v) is not str:
+                _type_fail(f"{path}.mbox_sha1sum", "a string of 40 hex digits", v)
             _fail(f"{path}.mbox_sha1sum", f"must be a hex SHA-1 digest (40 hex digits), got {_got(v)}")
     if "openid" in obj:
         n += 1
         v = obj["openid"]
-        if type(v) is not str:
-            _type_fail(f"{path}.openid", "a URI string", v)
-        if not syntax.is_iri(v):
+        if type(v) is not str or not _is_iri(v):
+            if type(v) is not str:
+                _type_fail(f"{path}.openid", "a URI string", v)
             _fail(f"{path}.openid", f"must be an absolute URI with a scheme, got {_got(v)}")
     if "account" in obj:
         n += 1
         acct = obj["account"]
-        apath = f"{path}.account"
         if type(acct) is not dict:
-            _type_fail(apath, "an object with homePage and name", acct)
+            _type_fail(f"{path}.account", "an object with homePage and name", acct)
         if not acct.keys() <= _ACCOUNT_KEYS:
-            _unknown(acct, _ACCOUNT_KEYS, apath)
+            _unknown(acct, _ACCOUNT_KEYS, f"{path}.account")
         if "homePage" not in acct:
-            _required(apath, "homePage")
+            _required(f"{path}.account", "homePage")
         if "name" not in acct:
-            _required(apath, "name")
-        _irl(acct["homePage"], f"{apath}.homePage")
-        _string(acct["name"], f"{apath}.name")
+            _required(f"{path}.account", "name")
+        _irl_at(acct, "homePage", f"{path}.account")
+        _string_at(acct, "name", f"{path}.account")
     return n
 
 
@@ -294,23 +308,7 @@ def _agent_or_group(
     if type(obj) is not dict:
         _type_fail(path, "an Agent or Group object" if allow_group else "an Agent object", obj, root)
     ot = obj.get("objectType", _ABSENT)
-    if ot == "Agent":
-        kind = "Agent"
-    elif ot == "Group":
-        if not allow_group:
-            _fail(f"{path}.objectType", "must be 'Agent' here (a Group is not allowed), got 'Group'", root)
-        kind = "Group"
-    elif ot is _ABSENT:
-        if "member" in obj:
-            _fail(f"{path}.objectType", "is required ('Group') for a Group", root)
-        if require_type:
-            _fail(f"{path}.objectType", "is required when the object is an Agent or Group (D 2.4.4.2)", root)
-        kind = "Agent"
-    else:
-        expected = "'Agent' or 'Group'" if allow_group else "'Agent'"
-        _fail(f"{path}.objectType", f"must be {expected}, got {_got(ot)}", root)
-
-    if kind == "Agent":
+    if ot == "Agent" or (ot is _ABSENT and not require_type and "member" not in obj):
         if not obj.keys() <= _AGENT_KEYS:
             _unknown(obj, _AGENT_KEYS, path, root)
         n = _ifis(obj, path)
@@ -318,7 +316,8 @@ def _agent_or_group(
             if n == 0:
                 _fail(path, "must have exactly one of mbox, mbox_sha1sum, openid, account (D 2.4.2.1)", root)
             _fail(path, f"must have exactly one inverse functional identifier, got {_ifi_list(obj)}", root)
-    else:
+        kind = "Agent"
+    elif ot == "Group" and allow_group:
         if not obj.keys() <= _GROUP_KEYS:
             _unknown(obj, _GROUP_KEYS, path, root)
         n = _ifis(obj, path)
@@ -326,18 +325,26 @@ def _agent_or_group(
             _fail(path, f"must have at most one inverse functional identifier, got {_ifi_list(obj)}", root)
         if "member" in obj:
             members = obj["member"]
-            mpath = f"{path}.member"
             if type(members) is not list:
-                _type_fail(mpath, "an array of Agents", members, root)
+                _type_fail(f"{path}.member", "an array of Agents", members, root)
             for i, m in enumerate(members):
-                ipath = f"{mpath}[{i}]"
                 if type(m) is dict and m.get("objectType") == "Group":
-                    _fail(f"{ipath}.objectType", "must not be 'Group': a Group's members are Agents", root)
-                _agent_or_group(m, ipath, allow_group=False, root=root)
+                    _fail(f"{path}.member[{i}].objectType", "must not be 'Group': members are Agents", root)
+                _agent_or_group(m, f"{path}.member[{i}]", allow_group=False, root=root)
         elif n == 0:
             _fail(f"{path}.member", "is required for an anonymous Group (one without an identifier)", root)
+        kind = "Group"
+    elif ot is _ABSENT:
+        if "member" in obj:
+            _fail(f"{path}.objectType", "is required ('Group') for a Group", root)
+        _fail(f"{path}.objectType", "is required when the object is an Agent or Group (D 2.4.4.2)", root)
+    elif ot == "Group":
+        _fail(f"{path}.objectType", "must be 'Agent' here (a Group is not allowed), got 'Group'", root)
+    else:
+        expected = "'Agent' or 'Group'" if allow_group else "'Agent'"
+        _fail(f"{path}.objectType", f"must be {expected}, got {_got(ot)}", root)
     if "name" in obj:
-        _string(obj["name"], f"{path}.name")
+        _string_at(obj, "name", path)
     return kind
 
 
@@ -345,30 +352,25 @@ def _authority(obj: object, path: str) -> None:
     """D §2.4.9: an Agent, or (3-legged OAuth) an anonymous Group of exactly two Agents."""
     if _agent_or_group(obj, path) == "Group":
         assert type(obj) is dict
-        if any(k in obj for k in _IFI_KEYS):
+        if not obj.keys().isdisjoint(_IFI_KEYS):
             _fail(path, "must be an Agent or an anonymous Group of two Agents, got an identified Group")
         if len(obj["member"]) != 2:
-            _fail(
-                f"{path}.member",
-                f"must list exactly two Agents (OAuth app and user), got {len(obj['member'])}",
-            )
+            _fail(f"{path}.member", f"must list exactly two Agents (OAuth app and user), got {len(obj['member'])}")
 
 
-# --- verb, objects (D §2.4.3, §2.4.4) -----------------------------------------------------------------------
+# --- verb, objects (D §2.4.3, §2.4.4) -------------------------------------------------------------------------
 
 
-def _verb(obj: object, path: str) -> str:
+def _verb(obj: object, path: str) -> Any:
     if type(obj) is not dict:
         _type_fail(path, "a Verb object", obj)
     if not obj.keys() <= _VERB_KEYS:
         _unknown(obj, _VERB_KEYS, path)
     if "id" not in obj:
         _required(path, "id")
-    vid = obj["id"]
-    _iri(vid, f"{path}.id")
     if "display" in obj:
-        _language_map(obj["display"], f"{path}.display")
-    return vid  # type: ignore[no-any-return]
+        _language_map_at(obj, "display", path)
+    return _iri_at(obj, "id", path)
 
 
 def _components(value: object, path: str) -> None:
@@ -377,60 +379,65 @@ def _components(value: object, path: str) -> None:
         _type_fail(path, "an array of interaction components", value)
     seen: set[str] = set()
     for i, comp in enumerate(value):
-        cpath = f"{path}[{i}]"
         if type(comp) is not dict:
-            _type_fail(cpath, "an interaction component object", comp)
+            _type_fail(f"{path}[{i}]", "an interaction component object", comp)
         if not comp.keys() <= _COMPONENT_KEYS:
-            _unknown(comp, _COMPONENT_KEYS, cpath)
+            _unknown(comp, _COMPONENT_KEYS, f"{path}[{i}]")
         if "id" not in comp:
-            _required(cpath, "id")
+            _required(f"{path}[{i}]", "id")
         cid = comp["id"]
-        _string(cid, f"{cpath}.id")
+        if type(cid) is not str:
+            _type_fail(f"{path}[{i}].id", "a string", cid)
         if cid in seen:
-            _fail(f"{cpath}.id", f"duplicates the id {_got(cid)} of an earlier component; ids must be distinct")
+            _fail(f"{path}[{i}].id", f"repeats the id {_got(cid)} of an earlier component; ids must be distinct")
         seen.add(cid)
         if "description" in comp:
-            _language_map(comp["description"], f"{cpath}.description")
+            _language_map_at(comp, "description", f"{path}[{i}]")
 
 
-def _definition(obj: object, path: str) -> None:
-    """D §2.4.4.1 Activity Definition, including Interaction Activities."""
-    if type(obj) is not dict:
-        _type_fail(path, "an Activity Definition object", obj)
-    if not obj.keys() <= _DEFINITION_KEYS:
-        _unknown(obj, _DEFINITION_KEYS, path)
-    if "name" in obj:
-        _language_map(obj["name"], f"{path}.name")
-    if "description" in obj:
-        _language_map(obj["description"], f"{path}.description")
-    if "type" in obj:
-        _iri(obj["type"], f"{path}.type")
-    if "moreInfo" in obj:
-        _irl(obj["moreInfo"], f"{path}.moreInfo")
-    if "extensions" in obj:
-        _extensions(obj["extensions"], f"{path}.extensions")
+def _interaction(obj: dict[str, Any], path: str) -> None:
+    """D §2.4.4.1 Interaction Activities: interactionType, correctResponsesPattern, component lists."""
     itype = obj.get("interactionType", _ABSENT)
     if itype is _ABSENT:
-        if not obj.keys().isdisjoint(_INTERACTION_KEYS):
-            used = ", ".join(k for k in obj if k in _INTERACTION_KEYS)
-            _required(path, "interactionType", f" when {used} is present (D 2.4.4.1)")
-        return
+        used = ", ".join(k for k in obj if k in _INTERACTION_KEYS)
+        _required(path, "interactionType", f" when {used} is present (D 2.4.4.1)")
     allowed = _INTERACTION_TYPES.get(itype) if type(itype) is str else None
     if allowed is None:
         _fail(f"{path}.interactionType", f"must be one of {', '.join(_INTERACTION_TYPES)}, got {_got(itype)}")
     if "correctResponsesPattern" in obj:
         crp = obj["correctResponsesPattern"]
-        cpath = f"{path}.correctResponsesPattern"
         if type(crp) is not list:
-            _type_fail(cpath, "an array of strings", crp)
+            _type_fail(f"{path}.correctResponsesPattern", "an array of strings", crp)
         for i, pattern in enumerate(crp):
-            _string(pattern, f"{cpath}[{i}]")
+            if type(pattern) is not str:
+                _type_fail(f"{path}.correctResponsesPattern[{i}]", "a string", pattern)
     for key in _COMPONENT_LISTS:
         if key in obj:
             if key not in allowed:
                 supported = ", ".join(sorted(allowed)) or "no component lists"
                 _fail(f"{path}.{key}", f"is not allowed for interactionType {itype!r} (it supports {supported})")
             _components(obj[key], f"{path}.{key}")
+
+
+def _definition(obj: object, path: str) -> None:
+    """D §2.4.4.1 Activity Definition, including Interaction Activities."""
+    if type(obj) is not dict:
+        _type_fail(path, "an Activity Definition object", obj)
+    keys = obj.keys()
+    if not keys <= _DEFINITION_KEYS:
+        _unknown(obj, _DEFINITION_KEYS, path)
+    if "name" in obj:
+        _language_map_at(obj, "name", path)
+    if "description" in obj:
+        _language_map_at(obj, "description", path)
+    if "type" in obj:
+        _iri_at(obj, "type", path)
+    if "moreInfo" in obj:
+        _irl_at(obj, "moreInfo", path)
+    if "extensions" in obj:
+        _extensions_at(obj, "extensions", path)
+    if "interactionType" in obj or not keys.isdisjoint(_INTERACTION_KEYS):
+        _interaction(obj, path)
 
 
 def _activity(obj: object, path: str) -> None:
@@ -443,7 +450,7 @@ def _activity(obj: object, path: str) -> None:
         _fail(f"{path}.objectType", f"must be 'Activity', got {_got(obj['objectType'])}")
     if "id" not in obj:
         _required(path, "id")
-    _iri(obj["id"], f"{path}.id")
+    _iri_at(obj, "id", path)
     if "definition" in obj:
         _definition(obj["definition"], f"{path}.definition")
 
@@ -455,13 +462,13 @@ def _statement_ref(obj: object, path: str) -> None:
     if not obj.keys() <= _STATEMENT_REF_KEYS:
         _unknown(obj, _STATEMENT_REF_KEYS, path)
     ot = obj.get("objectType", _ABSENT)
-    if ot is _ABSENT:
-        _required(path, "objectType", " ('StatementRef')")
     if ot != "StatementRef":
+        if ot is _ABSENT:
+            _required(path, "objectType", " ('StatementRef')")
         _fail(f"{path}.objectType", f"must be 'StatementRef', got {_got(ot)}")
     if "id" not in obj:
         _required(path, "id")
-    _uuid(obj["id"], f"{path}.id")
+    _uuid_at(obj, "id", path)
 
 
 def _object(obj: object, path: str, version: Version, in_sub: bool) -> str:
@@ -487,7 +494,7 @@ def _object(obj: object, path: str, version: Version, in_sub: bool) -> str:
     _fail(f"{path}.objectType", f"must be one of {', '.join(map(repr, _OBJECT_TYPES))}, got {_got(ot)}")
 
 
-# --- result, context, attachments (D §2.4.5, §2.4.6, §2.4.11) -----------------------------------------------
+# --- result, context, attachments (D §2.4.5, §2.4.6, §2.4.11) -------------------------------------------------
 
 
 def _score(obj: object, path: str) -> None:
@@ -497,15 +504,15 @@ def _score(obj: object, path: str) -> None:
     if not obj.keys() <= _SCORE_KEYS:
         _unknown(obj, _SCORE_KEYS, path)
     if "scaled" in obj:
-        scaled = _number(obj["scaled"], f"{path}.scaled")
+        scaled = _number_at(obj, "scaled", path)
         if not -1 <= scaled <= 1:
             _fail(f"{path}.scaled", f"must be between -1 and 1, got {scaled!r}")
-    lo = _number(obj["min"], f"{path}.min") if "min" in obj else None
-    hi = _number(obj["max"], f"{path}.max") if "max" in obj else None
+    lo = _number_at(obj, "min", path) if "min" in obj else None
+    hi = _number_at(obj, "max", path) if "max" in obj else None
     if lo is not None and hi is not None and not lo < hi:
         _fail(f"{path}.max", f"must be greater than min ({lo!r}), got {hi!r}")
     if "raw" in obj:
-        raw = _number(obj["raw"], f"{path}.raw")
+        raw = _number_at(obj, "raw", path)
         if lo is not None and raw < lo:
             _fail(f"{path}.raw", f"must not be less than min ({lo!r}), got {raw!r}")
         if hi is not None and raw > hi:
@@ -521,19 +528,19 @@ def _result(obj: object, path: str) -> None:
     if "score" in obj:
         _score(obj["score"], f"{path}.score")
     if "success" in obj:
-        _bool(obj["success"], f"{path}.success")
+        _bool_at(obj, "success", path)
     if "completion" in obj:
-        _bool(obj["completion"], f"{path}.completion")
+        _bool_at(obj, "completion", path)
     if "response" in obj:
-        _string(obj["response"], f"{path}.response")
+        _string_at(obj, "response", path)
     if "duration" in obj:
         d = obj["duration"]
-        if type(d) is not str:
-            _type_fail(f"{path}.duration", "an ISO 8601 duration string", d)
-        if not syntax.is_duration(d):
+        if type(d) is not str or not syntax.is_duration(d):
+            if type(d) is not str:
+                _type_fail(f"{path}.duration", "an ISO 8601 duration string", d)
             _fail(f"{path}.duration", f"must be an ISO 8601 duration such as PT1H30M5.25S, got {_got(d)}")
     if "extensions" in obj:
-        _extensions(obj["extensions"], f"{path}.extensions")
+        _extensions_at(obj, "extensions", path)
 
 
 def _context_activities(obj: object, path: str) -> None:
@@ -543,26 +550,24 @@ def _context_activities(obj: object, path: str) -> None:
     if not obj.keys() <= _CONTEXT_ACTIVITIES_KEYS:
         _unknown(obj, _CONTEXT_ACTIVITIES_KEYS, path)
     for key, value in obj.items():
-        kpath = f"{path}.{key}"
         if type(value) is list:
             for i, act in enumerate(value):
-                _activity(act, f"{kpath}[{i}]")
+                _activity(act, f"{path}.{key}[{i}]")
         elif type(value) is dict:
-            _activity(value, kpath)
+            _activity(value, f"{path}.{key}")
         else:
-            _type_fail(kpath, "an Activity or an array of Activities", value)
+            _type_fail(f"{path}.{key}", "an Activity or an array of Activities", value)
 
 
 def _relevant_types(obj: dict[str, Any], path: str) -> None:
     if "relevantTypes" in obj:
         rts = obj["relevantTypes"]
-        rpath = f"{path}.relevantTypes"
         if type(rts) is not list:
-            _type_fail(rpath, "a non-empty array of IRIs", rts)
+            _type_fail(f"{path}.relevantTypes", "a non-empty array of IRIs", rts)
         if not rts:
-            _fail(rpath, "must not be empty")
-        for i, rt in enumerate(rts):
-            _iri(rt, f"{rpath}[{i}]")
+            _fail(f"{path}.relevantTypes", "must not be empty")
+        for i in range(len(rts)):
+            _iri_at(rts, i, f"{path}.relevantTypes")  # type: ignore[arg-type]
 
 
 def _context_agents(value: object, path: str) -> None:
@@ -627,28 +632,31 @@ def _context(obj: object, path: str, version: Version, object_type: str) -> None
     if not obj.keys() <= allowed:
         _unknown(obj, allowed, path)
     if "registration" in obj:
-        _uuid(obj["registration"], f"{path}.registration")
+        _uuid_at(obj, "registration", path)
     if "instructor" in obj:
         _agent_or_group(obj["instructor"], f"{path}.instructor")
     if "team" in obj:
         _group(obj["team"], f"{path}.team")
     if "contextActivities" in obj:
         _context_activities(obj["contextActivities"], f"{path}.contextActivities")
-    for key in ("revision", "platform"):
-        if key in obj:
-            _string(obj[key], f"{path}.{key}")
-            if object_type != "Activity":
-                _fail(f"{path}.{key}", f"is only allowed when the object is an Activity, not a {object_type}")
+    if "revision" in obj:
+        _string_at(obj, "revision", path)
+        if object_type != "Activity":
+            _fail(f"{path}.revision", f"is only allowed when the object is an Activity, not a {object_type}")
+    if "platform" in obj:
+        _string_at(obj, "platform", path)
+        if object_type != "Activity":
+            _fail(f"{path}.platform", f"is only allowed when the object is an Activity, not a {object_type}")
     if "language" in obj:
         lang = obj["language"]
-        if type(lang) is not str:
-            _type_fail(f"{path}.language", "an RFC 5646 language tag string", lang)
-        if not syntax.is_language_tag(lang):
+        if type(lang) is not str or (lang not in _VALID_TAGS and not _is_language_tag(lang)):
+            if type(lang) is not str:
+                _type_fail(f"{path}.language", "an RFC 5646 language tag string", lang)
             _fail(f"{path}.language", f"must be an RFC 5646 language tag, got {_got(lang)}")
     if "statement" in obj:
         _statement_ref(obj["statement"], f"{path}.statement")
     if "extensions" in obj:
-        _extensions(obj["extensions"], f"{path}.extensions")
+        _extensions_at(obj, "extensions", path)
     if "contextAgents" in obj:
         _context_agents(obj["contextAgents"], f"{path}.contextAgents")
     if "contextGroups" in obj:
@@ -668,10 +676,10 @@ def _attachments(value: object, path: str) -> None:
         for key in ("usageType", "display", "contentType", "length", "sha2"):
             if key not in att:
                 _required(apath, key)
-        _iri(att["usageType"], f"{apath}.usageType")
-        _language_map(att["display"], f"{apath}.display")
+        _iri_at(att, "usageType", apath)
+        _language_map_at(att, "display", apath)
         if "description" in att:
-            _language_map(att["description"], f"{apath}.description")
+            _language_map_at(att, "description", apath)
         ct = att["contentType"]
         if type(ct) is not str:
             _type_fail(f"{apath}.contentType", "an Internet media type string", ct)
@@ -688,10 +696,10 @@ def _attachments(value: object, path: str) -> None:
         if not syntax.is_sha2_hex(sha2):
             _fail(f"{apath}.sha2", f"must be a hex SHA-2 digest (64 hex digits for SHA-256), got {_got(sha2)}")
         if "fileUrl" in att:
-            _irl(att["fileUrl"], f"{apath}.fileUrl")
+            _irl_at(att, "fileUrl", apath)
 
 
-# --- statements (D §2.2-2.4) --------------------------------------------------------------------------------
+# --- statements (D §2.2-2.4) ----------------------------------------------------------------------------------
 
 
 def _statement(obj: object, path: str, version: Version, *, sub: bool) -> None:
@@ -711,7 +719,7 @@ def _statement(obj: object, path: str, version: Version, *, sub: bool) -> None:
     if "object" not in obj:
         _required(path, "object")
     if not sub and "id" in obj:
-        _uuid(obj["id"], f"{path}.id")
+        _uuid_at(obj, "id", path)
     _agent_or_group(obj["actor"], f"{path}.actor")
     verb_id = _verb(obj["verb"], f"{path}.verb")
     object_type = _object(obj["object"], f"{path}.object", version, sub)
@@ -720,13 +728,13 @@ def _statement(obj: object, path: str, version: Version, *, sub: bool) -> None:
     if "context" in obj:
         _context(obj["context"], f"{path}.context", version, object_type)
     if "timestamp" in obj:
-        _timestamp(obj["timestamp"], f"{path}.timestamp")
+        _timestamp_at(obj, "timestamp", path)
     if "attachments" in obj:
         _attachments(obj["attachments"], f"{path}.attachments")
     if sub:
         return
     if "stored" in obj:
-        _timestamp(obj["stored"], f"{path}.stored")
+        _timestamp_at(obj, "stored", path)
     if "authority" in obj:
         _authority(obj["authority"], f"{path}.authority")
     if "version" in obj:

@@ -1,0 +1,130 @@
+"""One real PostgreSQL per test run (LRS_TEST_DATABASE_URL, else an embedded server), migrated once; the app
+driven over HTTP through httpx; tables truncated between tests."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from lrs.app import create_app
+from lrs.settings import Settings
+from lrs.store.engine import migrate, start_embedded, stop_embedded
+
+ADMIN = ("test-admin", "test-admin-secret")
+DATA_TABLES = ("statement", "statement_key", "statement_ref", "voided", "activity")
+
+
+def basic(key: str, secret: str) -> str:
+    """An HTTP Basic Authorization header value."""
+    return "Basic " + base64.b64encode(f"{key}:{secret}".encode()).decode()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A freshly created, migrated database on the test server."""
+    server_url = os.environ.get("LRS_TEST_DATABASE_URL")
+    tmp = None
+    if not server_url:
+        tmp = tempfile.TemporaryDirectory(prefix="lrs-test-")
+        server_url = start_embedded(Path(tmp.name))
+    name = f"lrs_test_{uuid.uuid4().hex[:10]}"
+    import asyncio
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    def in_thread(fn: Any, *args: Any) -> Any:
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(fn, *args).result()
+
+    in_thread(asyncio.run, admin(f'CREATE DATABASE "{name}"'))
+    base, _, query = server_url.partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    in_thread(migrate, url)
+    yield url
+    in_thread(asyncio.run, admin(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    if tmp is not None:
+        stop_embedded()
+        tmp.cleanup()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    """Settings of the app under test: small pages so paging is exercised."""
+    return Settings(
+        database_url=database_url,
+        admin_key=ADMIN[0],
+        admin_secret=ADMIN[1],
+        page_size=10,
+        max_page_size=50,
+        max_body_bytes=256 * 1024,
+    )
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    """The real application with its lifespan running."""
+    application = create_app(settings)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture(scope="session")
+async def db_conn(database_url: str) -> AsyncIterator[asyncpg.Connection]:
+    """A plain connection for inspecting the database from tests."""
+    conn = await asyncpg.connect(database_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def db(db_conn: asyncpg.Connection) -> asyncpg.Connection:
+    """The inspection connection, after emptying the data tables so each test starts clean."""
+    await db_conn.execute(f"TRUNCATE {', '.join(DATA_TABLES)}")
+    return db_conn
+
+
+class XAPI(httpx.AsyncClient):
+    """An httpx client with xAPI defaults: admin Basic auth and a version header."""
+
+    def __init__(self, app: FastAPI, version: str = "2.0.0", auth: tuple[str, str] = ADMIN, **kw: Any) -> None:
+        headers = {"X-Experience-API-Version": version, "Authorization": basic(*auth)}
+        super().__init__(
+            transport=httpx.ASGITransport(app=app), base_url="http://lrs.test/xapi", headers=headers, **kw
+        )
+
+
+@pytest.fixture(params=["1.0.3", "2.0.0"])
+async def client(app: FastAPI, db: asyncpg.Connection, request: pytest.FixtureRequest) -> AsyncIterator[XAPI]:
+    """A client of the app, once per xAPI version."""
+    async with XAPI(app, version=request.param) as c:
+        yield c
+
+
+@pytest.fixture
+async def client2(app: FastAPI, db: asyncpg.Connection) -> AsyncIterator[XAPI]:
+    """A 2.0.0 client."""
+    async with XAPI(app, version="2.0.0") as c:
+        yield c
+
+
+@pytest.fixture
+async def client1(app: FastAPI, db: asyncpg.Connection) -> AsyncIterator[XAPI]:
+    """A 1.0.3 client."""
+    async with XAPI(app, version="1.0.3") as c:
+        yield c
