@@ -104,9 +104,7 @@ class XAPI(httpx.AsyncClient):
 
     def __init__(self, app: FastAPI, version: str = "2.0.0", auth: tuple[str, str] = ADMIN, **kw: Any) -> None:
         headers = {"X-Experience-API-Version": version, "Authorization": basic(*auth)}
-        super().__init__(
-            transport=httpx.ASGITransport(app=app), base_url="http://lrs.test/xapi", headers=headers, **kw
-        )
+        super().__init__(transport=httpx.ASGITransport(app=app), base_url="http://lrs.test/xapi", headers=headers, **kw)
 
 
 @pytest.fixture(params=["1.0.3", "2.0.0"])

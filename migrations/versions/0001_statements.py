@@ -41,6 +41,21 @@ def upgrade() -> None:
         "CREATE TRIGGER statement_append_only BEFORE UPDATE OR DELETE ON statement "
         "FOR EACH ROW EXECUTE FUNCTION lrs_refuse_change()"
     )
+    # Consistent-Through (ADR 0002): the clock, read while no statement writer holds the write lock, else NULL.
+    op.execute(
+        """
+        CREATE FUNCTION lrs_idle_now(lock_key bigint) RETURNS timestamptz LANGUAGE plpgsql AS $$
+        DECLARE ts timestamptz;
+        BEGIN
+          IF pg_try_advisory_lock_shared(lock_key) THEN
+            ts := clock_timestamp();
+            PERFORM pg_advisory_unlock_shared(lock_key);
+            RETURN ts;
+          END IF;
+          RETURN NULL;
+        END $$
+        """
+    )
     op.create_table(
         "statement_key",
         sa.Column("key", sa.Text, nullable=False),
@@ -89,3 +104,4 @@ def downgrade() -> None:
     for name in ("setting", "credential", "activity", "voided", "statement_ref", "statement_key", "statement"):
         op.drop_table(name)
     op.execute("DROP FUNCTION IF EXISTS lrs_refuse_change()")
+    op.execute("DROP FUNCTION IF EXISTS lrs_idle_now(bigint)")

@@ -34,8 +34,9 @@ log = logging.getLogger("lrs")
 class VersionHeader:
     """Puts X-Experience-API-Version on every response (C §3.3), matching the request's major version."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, default: str) -> None:
         self.app = app
+        self.default = default
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap `send` to add the header."""
@@ -46,7 +47,7 @@ class VersionHeader:
         for name, value in scope["headers"]:
             if name == b"x-experience-api-version":
                 requested = value.decode("latin-1")
-        header = (VERSION.lower().encode(), answered_version(requested).encode())
+        header = (VERSION.lower().encode(), answered_version(requested, self.default).encode())
 
         async def with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -132,7 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         error.status = 400
         return error_response(error)
 
-    app.add_middleware(AlternateRequestSyntax, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        AlternateRequestSyntax, max_body_bytes=settings.max_body_bytes, default_version=settings.default_version
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -140,5 +143,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["*"],
     )
-    app.add_middleware(VersionHeader)
+    app.add_middleware(VersionHeader, default=settings.default_version)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -31,6 +32,9 @@ class Settings(BaseSettings):
         default="https://lrs.invalid/credentials", description="account homePage of credential authorities"
     )
     cors_origins: list[str] = Field(default=["*"], description="origins allowed by CORS (C §1.3 rationale)")
+    default_version: Literal["1.0.3", "2.0.0"] = Field(
+        default="2.0.0", description="version header of responses to requests that name no valid version"
+    )
     pool_size: int = Field(default=10, ge=1)
     log_level: str = "info"
 

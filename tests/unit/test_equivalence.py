@@ -197,9 +197,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], Version, bool]] = [
     (
         "D2.4.6.2-context-activities-object-vs-array",
         stored_from(base()),
-        edit(
-            lambda s: s["context"]["contextActivities"].update(parent=[{"id": "http://example.com/parent"}])
-        ),
+        edit(lambda s: s["context"]["contextActivities"].update(parent=[{"id": "http://example.com/parent"}])),
         V1,
         True,
     ),
@@ -217,9 +215,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], Version, bool]] = [
     (
         "D2.4.6.2-context-activities-other-key",
         stored_from(base()),
-        edit(
-            lambda s: s["context"].update(contextActivities={"grouping": {"id": "http://example.com/parent"}})
-        ),
+        edit(lambda s: s["context"].update(contextActivities={"grouping": {"id": "http://example.com/parent"}})),
         V1,
         False,
     ),
@@ -270,11 +266,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, Any], Version, bool]] = [
     (
         "D2.4.2.3-mbox-sha1sum-hex-case",
         stored_from(base()),
-        edit(
-            lambda s: s["context"]["instructor"].update(
-                mbox_sha1sum="EBD31E95054C018B10727CCFFD2EF2EC3A016EE9"
-            )
-        ),
+        edit(lambda s: s["context"]["instructor"].update(mbox_sha1sum="EBD31E95054C018B10727CCFFD2EF2EC3A016EE9")),
         V1,
         True,
     ),
@@ -580,9 +572,7 @@ CASES += [
 @pytest.mark.parametrize(
     ("stored", "incoming", "version", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES]
 )
-def test_equivalent(
-    stored: dict[str, Any], incoming: dict[str, Any], version: Version, expected: bool
-) -> None:
+def test_equivalent(stored: dict[str, Any], incoming: dict[str, Any], version: Version, expected: bool) -> None:
     snapshot = (copy.deepcopy(stored), copy.deepcopy(incoming))
     assert equivalent(stored, incoming, version) is expected
     assert (stored, incoming) == snapshot, "inputs must not be mutated"

@@ -206,11 +206,7 @@ IDS_MORE: list[tuple[str, dict[str, Any], dict[str, Any]]] = [
     ),
     (
         "C2.1.3-single-context-activity-object",
-        {
-            "context": {
-                "contextActivities": {"parent": {"id": "http://p", "definition": {"type": "http://t"}}}
-            }
-        },
+        {"context": {"contextActivities": {"parent": {"id": "http://p", "definition": {"type": "http://t"}}}}},
         {"context": {"contextActivities": {"parent": {"id": "http://p"}}}},
     ),
     (
@@ -429,9 +425,7 @@ def test_canonical_maps(stmt: dict[str, Any], languages: list[str], expected: di
 
 def test_canonical_definition_added_from_lrs() -> None:
     """C §2.1.3: an Activity sent without a definition is returned with the LRS's canonical one."""
-    out = to_canonical(
-        {"object": {"id": "http://q/3"}}, {"http://q/3": {"name": {"en": "Q", "fr": "Qu"}}}, ["fr"]
-    )
+    out = to_canonical({"object": {"id": "http://q/3"}}, {"http://q/3": {"name": {"en": "Q", "fr": "Qu"}}}, ["fr"])
     assert out == {"object": {"id": "http://q/3", "definition": {"name": {"fr": "Qu"}}}}
 
 

@@ -25,9 +25,10 @@ METHODS = {"GET", "PUT", "POST", "DELETE", "HEAD"}
 class AlternateRequestSyntax:
     """Rewrites `POST ...?method=X` with a form body into the request it stands for."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, default_version: str) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.default_version = default_version
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass ordinary requests through; rewrite or reject alternate-syntax ones."""
@@ -45,7 +46,7 @@ class AlternateRequestSyntax:
             message = await receive()
             body += message.get("body", b"")
             if len(body) > self.max_body_bytes:
-                await _error(send, 413, "request body exceeds the size limit", version)
+                await _error(send, self.default_version, 413, "request body exceeds the size limit", version)
                 return
             if not message.get("more_body", False):
                 break
@@ -53,18 +54,36 @@ class AlternateRequestSyntax:
         form_headers = {k.lower(): v for k, v in form if k.lower() in HEADER_FIELDS}
         version = form_headers.get("x-experience-api-version", version)
         if version is not None and version.strip().startswith("2."):
-            await _error(send, 400, "the alternate request syntax (?method=) is not supported in xAPI 2.0", version)
+            await _error(
+                send,
+                self.default_version,
+                400,
+                "the alternate request syntax (?method=) is not supported in xAPI 2.0",
+                version,
+            )
             return
         if len(query) != 1:
-            await _error(send, 400, "with ?method= the query string may hold nothing else (C §1.3)", version)
+            await _error(
+                send,
+                self.default_version,
+                400,
+                "with ?method= the query string may hold nothing else (C §1.3)",
+                version,
+            )
             return
         method = query[0][1].upper()
         if method not in METHODS:
-            await _error(send, 400, f"unknown method {query[0][1]!r} in ?method=", version)
+            await _error(send, self.default_version, 400, f"unknown method {query[0][1]!r} in ?method=", version)
             return
         media = headers.get("content-type", "").split(";", 1)[0].strip().lower()
         if media != "application/x-www-form-urlencoded":
-            await _error(send, 400, "an alternate-syntax request must be application/x-www-form-urlencoded", version)
+            await _error(
+                send,
+                self.default_version,
+                400,
+                "an alternate-syntax request must be application/x-www-form-urlencoded",
+                version,
+            )
             return
         content = next((v for k, v in form if k == "content"), "").encode()
         params = [(k, v) for k, v in form if k != "content" and k.lower() not in HEADER_FIELDS]
@@ -89,12 +108,12 @@ class AlternateRequestSyntax:
         await self.app(new_scope, replay, send)
 
 
-async def _error(send: Send, status: int, message: str, version: str | None) -> None:
+async def _error(send: Send, default: str, status: int, message: str, version: str | None) -> None:
     body = orjson.dumps({"error": True, "status": status, "message": message})
     headers: list[Any] = [
         (b"content-type", b"application/json"),
         (b"content-length", str(len(body)).encode()),
-        (VERSION.lower().encode(), answered_version(version).encode()),
+        (VERSION.lower().encode(), answered_version(version, default).encode()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})

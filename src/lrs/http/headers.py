@@ -11,7 +11,7 @@ CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 
 def iso(moment: dt.datetime) -> str:
     """An ISO 8601 UTC timestamp with milliseconds, as the LRS writes them in headers."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def http_date(moment: dt.datetime) -> str:
@@ -19,8 +19,12 @@ def http_date(moment: dt.datetime) -> str:
     return format_datetime(moment.astimezone(dt.UTC), usegmt=True)
 
 
-def answered_version(header: str | None) -> str:
-    """The version a response carries: 1.0.3 for a 1.0.x request, else 2.0.0 (the newest)."""
-    if header is not None and header.strip().startswith("1."):
-        return "1.0.3"
-    return "2.0.0"
+def answered_version(header: str | None, default: str = "2.0.0") -> str:
+    """The version a response carries (C §3.3): 1.0.3 for a 1.0.x request, 2.0.0 for 2.0.x, else `default`."""
+    if header is not None:
+        value = header.strip()
+        if value.startswith("1.0"):
+            return "1.0.3"
+        if value.startswith("2.0"):
+            return "2.0.0"
+    return default

@@ -17,13 +17,18 @@ from lrs.xapi.prepare import Prepared
 
 # Key of the transaction-level advisory lock every statement writer holds from seq assignment to commit.
 WRITE_LOCK = 0x1A5_57A7
-_ONE_US = dt.timedelta(microseconds=1)
+_ONE_MS = dt.timedelta(milliseconds=1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+def to_ms(value: dt.datetime) -> dt.datetime:
+    """The instant truncated to milliseconds, the precision of `stored`."""
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 def format_stored(value: dt.datetime) -> str:
-    """`stored` as the LRS writes it: UTC, microseconds, Z (D §2.4.8, §4.5)."""
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """`stored` as the LRS writes it: UTC with milliseconds and Z (D §2.4.8, §4.5)."""
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 async def _driver(conn: AsyncConnection) -> Any:
@@ -73,9 +78,9 @@ async def insert_statements(
         "LEFT JOIN LATERAL (SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1) s ON true"
     )
     last_seq = head["seq"] or 0
-    stored = head["now"]
-    if head["stored"] is not None and stored <= head["stored"]:
-        stored = head["stored"] + _ONE_US
+    stored = to_ms(head["now"])
+    if head["stored"] is not None and stored < head["stored"]:
+        stored = head["stored"]  # never decreases, even if the clock steps back
     stored_text = format_stored(stored)
 
     keys_by_id: dict[str, dict[str, bool]] = {p.id: dict(p.keys) for p in fresh}
@@ -170,15 +175,27 @@ async def _learn_definitions(db: Any, found: list[tuple[str, dict[str, Any]]]) -
     )
 
 
-async def consistent_through(conn: AsyncConnection) -> dt.datetime:
-    """X-Experience-API-Consistent-Through (C §2.1.3): `stored` of the newest committed statement.
+CONSISTENT_SQL = "SELECT lrs_idle_now($1) AS idle, (SELECT stored FROM statement ORDER BY seq DESC LIMIT 1) AS newest"
 
-    Writers commit in `seq` order under WRITE_LOCK and `stored` grows with `seq`, so every statement stored at or
-    before this instant is already visible; with no statement yet, the epoch.
+
+def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> dt.datetime:
+    """X-Experience-API-Consistent-Through (C §2.1.3) from the idle clock and the newest visible `stored`.
+
+    Writers take `stored` = max(clock, newest stored) to the millisecond after taking WRITE_LOCK and commit before
+    releasing it, so any statement still to become visible has `stored` >= the idle clock (read while nobody held
+    the lock) or >= the newest visible `stored`. One millisecond before that bound, everything is already visible.
     """
+    base = idle if idle is not None else newest
+    if base is None:
+        return EPOCH
+    return to_ms(base) - _ONE_MS
+
+
+async def consistent_through(conn: AsyncConnection) -> dt.datetime:
+    """The instant up to which every statement is visible to queries (C §2.1.3; ADR 0002)."""
     db = await _driver(conn)
-    value = await db.fetchval("SELECT stored FROM statement ORDER BY seq DESC LIMIT 1")
-    return value if value is not None else EPOCH
+    r = await db.fetchrow(CONSISTENT_SQL, WRITE_LOCK)
+    return consistent_instant(r["idle"], r["newest"])
 
 
 async def get_statement(conn: AsyncConnection, statement_id: str) -> StoredRow | None:
@@ -228,9 +245,8 @@ async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) 
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
     unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
     db = await _driver(conn)
-    head = await db.fetchrow("SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1")
-    newest = int(head["seq"]) if head is not None else 0
-    ct = head["stored"] if head is not None else EPOCH
+    ct = await consistent_through(conn)
+    newest = int(await db.fetchval("SELECT coalesce(max(seq), 0) FROM statement"))
     bound = q.bound if q.bound is not None else newest
     low = await _seq_at(db, q.since) if q.since is not None else 0
     high = min(bound, await _seq_at(db, q.until)) if q.until is not None else bound

@@ -89,4 +89,3 @@ def prepare(stmt: dict[str, Any], version: Version, authority: dict[str, Any]) -
         is_voiding=out["verb"]["id"] == VOIDED and ref_target is not None,
         definitions=statement_definitions(out),
     )
-

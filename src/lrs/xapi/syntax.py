@@ -156,8 +156,28 @@ _UTC = datetime.UTC
 _offsets: dict[tuple[str, str, str | None], datetime.timezone] = {}
 
 
+# Fast path for the common RFC 3339 shape (capture-free regex + datetime.fromisoformat, which agrees with the
+# full parser on every string this regex admits); anything else goes through the full parser.
+_TS_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+)
+_fromisoformat = datetime.datetime.fromisoformat
+
+
 def parse_timestamp_parts(value: str) -> tuple[datetime.datetime, str]:
     """Parse an ISO 8601 date-time (D §4.5) to (aware datetime, fraction digits); else ValueError."""
+    if _TS_RFC3339.fullmatch(value) is not None and not value.endswith("-00:00"):
+        try:
+            dt = _fromisoformat(value)
+        except ValueError:
+            pass  # let the full parser explain
+        else:
+            fraction = value[20 : len(value) - (1 if value[-1] == "Z" else 6)] if value[19] == "." else ""
+            return dt, fraction
+    return _parse_timestamp_full(value)
+
+
+def _parse_timestamp_full(value: str) -> tuple[datetime.datetime, str]:
     m = _TS_EXTENDED.fullmatch(value) or _TS_BASIC.fullmatch(value)
     if m is None:
         raise ValueError("is not an ISO 8601 date and time (e.g. 2013-05-18T05:32:34.804Z)")
