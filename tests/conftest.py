@@ -126,3 +126,18 @@ async def client1(app: FastAPI, db: asyncpg.Connection) -> AsyncIterator[XAPI]:
     """A 1.0.3 client."""
     async with XAPI(app, version="1.0.3") as c:
         yield c
+
+
+@pytest.fixture
+async def credential(app: FastAPI, db: asyncpg.Connection) -> Any:
+    """A factory of credentials with chosen scopes: returns (key, secret)."""
+    from lrs.store.credentials import create_credential
+
+    async def make(*scopes: str, name: str = "test") -> tuple[str, str]:
+        async with app.state.runtime.engine.begin() as conn:
+            made, secret = await create_credential(
+                conn, name=name, scopes=list(scopes), homepage="https://lrs.invalid/credentials"
+            )
+        return made.key, secret
+
+    return make

@@ -133,9 +133,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         error.status = 400
         return error_response(error)
 
-    app.add_middleware(
-        AlternateRequestSyntax, max_body_bytes=settings.max_body_bytes, default_version=settings.default_version
-    )
+    # Innermost first: the version header sees the request as rewritten by the alternate syntax.
+    app.add_middleware(VersionHeader, default=settings.default_version)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -143,5 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["*"],
     )
-    app.add_middleware(VersionHeader, default=settings.default_version)
+    app.add_middleware(
+        AlternateRequestSyntax, max_body_bytes=settings.max_body_bytes, default_version=settings.default_version
+    )
     return app

@@ -47,7 +47,7 @@ async def _store(rt: Runtime, principal: Principal, version: Version, batch: lis
     def same(stored: dict[str, Any], incoming: dict[str, Any]) -> bool:
         return equivalent(stored, incoming, version)
 
-    async with rt.engine.begin() as conn:
+    async with rt.engine.connect() as conn:
         await store.insert_statements(conn, batch, principal.credential_id, same)
 
 

@@ -49,7 +49,7 @@ class StatementQuery:
     related_agents: bool = False
     since: dt.datetime | None = None
     until: dt.datetime | None = None
-    limit: int = 0
+    limit: int | None = None
     format: str = "exact"
     attachments: bool = False
     ascending: bool = False
@@ -155,9 +155,11 @@ def parse_query(params: Sequence[tuple[str, str]], version: Version) -> Statemen
 
 
 def page_size(q: StatementQuery, default: int, maximum: int) -> int:
-    """Statements per page: `limit`, 0 meaning the server maximum (C §2.1.3), capped at `maximum`."""
+    """Statements per page: `limit` capped at `maximum`, 0 meaning the maximum (C §2.1.3), absent the default."""
+    if q.limit is None:
+        return min(default, maximum)
     if q.limit == 0:
-        return maximum if default >= maximum else default
+        return maximum
     return min(q.limit, maximum)
 
 

@@ -53,11 +53,21 @@ async def insert_statements(
     credential_id: int | None,
     same: Callable[[dict[str, Any], dict[str, Any]], bool],
 ) -> None:
-    """Store a batch atomically inside the caller's transaction (C §2.1.1-2.1.2, D §2.3.1-2.3.2).
+    """Store a batch atomically in a transaction of its own (C §2.1.1-2.1.2, D §2.3.1-2.3.2).
 
     Ids already stored are compared with `same`: equal ones are skipped, different ones raise 409.
     """
     db = await _driver(conn)
+    async with db.transaction():
+        await _insert(db, batch, credential_id, same)
+
+
+async def _insert(
+    db: Any,
+    batch: Sequence[Prepared],
+    credential_id: int | None,
+    same: Callable[[dict[str, Any], dict[str, Any]], bool],
+) -> None:
     await db.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
     ids = [p.id for p in batch]
     existing = {

@@ -30,6 +30,15 @@ __all__ = [
 
 _CACHE_MAX = 8192
 
+
+def _remember(cache: set[str], value: str) -> None:
+    """Add a value found valid to a bounded cache (cleared in place when full; only short strings)."""
+    if len(value) <= 512:
+        if len(cache) >= _CACHE_MAX:
+            cache.clear()
+        cache.add(value)
+
+
 # --- UUID (D §4.4): the standard 8-4-4-4-12 hex string form, any version/variant, either case. --------------
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -50,6 +59,7 @@ _IRI = re.compile(rf"[A-Za-z][A-Za-z0-9+.\-]*:{_IRI_REST}+(?:#{_IRI_REST}*)?")
 _BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HIERARCHICAL_IRL = re.compile(r"(?:https?|ftps?|wss?)://[^/?#@\s]*@?[^/?#@\s:]+", re.IGNORECASE | re.ASCII)
 _HIERARCHICAL_SCHEME = re.compile(r"(?:https?|ftps?|wss?):", re.IGNORECASE | re.ASCII)
+_irl_ok: set[str] = set()
 # Values already found valid (bounded; cleared in place when full). Callers may test membership directly as a
 # fast path before calling is_iri / is_language_tag.
 VALID_IRIS: set[str] = set()
@@ -61,18 +71,19 @@ def is_iri(value: str) -> bool:
         return True
     if _IRI.fullmatch(value) is None or ("%" in value and _BAD_PERCENT.search(value) is not None):
         return False
-    if len(VALID_IRIS) >= _CACHE_MAX:
-        VALID_IRIS.clear()
-    VALID_IRIS.add(value)
+    _remember(VALID_IRIS, value)
     return True
 
 
 def is_irl(value: str) -> bool:
     """True if value is an IRL: an IRI that, for http(s)/ftp(s)/ws(s), has "//" and a host (D §4.3)."""
+    if value in _irl_ok:
+        return True
     if not is_iri(value):
         return False
-    if _HIERARCHICAL_SCHEME.match(value) is not None:
-        return _HIERARCHICAL_IRL.match(value) is not None
+    if _HIERARCHICAL_SCHEME.match(value) is not None and _HIERARCHICAL_IRL.match(value) is None:
+        return False
+    _remember(_irl_ok, value)
     return True
 
 
@@ -81,9 +92,17 @@ def is_irl(value: str) -> bool:
 _MAILTO = re.compile(r"mailto:[^\s@<>\"(),:;\[\]\\?#]+@(?:[^\s@<>\"(),:;\[\]\\/?#%.]+\.)*[^\s@<>\"(),:;\[\]\\/?#%.]+")
 
 
+_mailto_ok: set[str] = set()
+
+
 def is_mailto_iri(value: str) -> bool:
     """True if value is "mailto:" followed by a single email address (D §2.4.2.3 mbox)."""
-    return value.startswith("mailto:") and _MAILTO.fullmatch(value) is not None and is_iri(value)
+    if value in _mailto_ok:
+        return True
+    if not value.startswith("mailto:") or _MAILTO.fullmatch(value) is None or not is_iri(value):
+        return False
+    _remember(_mailto_ok, value)
+    return True
 
 
 # --- RFC 5646 language tags (D §2.2, §4.2) ------------------------------------------------------------------
@@ -111,9 +130,7 @@ def is_language_tag(value: str) -> bool:
         return True
     if _LANGUAGE_TAG.fullmatch(value) is None:
         return False
-    if len(VALID_LANGUAGE_TAGS) >= _CACHE_MAX:
-        VALID_LANGUAGE_TAGS.clear()
-    VALID_LANGUAGE_TAGS.add(value)
+    _remember(VALID_LANGUAGE_TAGS, value)
     return True
 
 
@@ -159,7 +176,7 @@ _offsets: dict[tuple[str, str, str | None], datetime.timezone] = {}
 # Fast path for the common RFC 3339 shape (capture-free regex + datetime.fromisoformat, which agrees with the
 # full parser on every string this regex admits); anything else goes through the full parser.
 _TS_RFC3339 = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 )
 _fromisoformat = datetime.datetime.fromisoformat
 

@@ -5,7 +5,7 @@ at any level, case-sensitive property names and enumerated values. Every error i
 the JSON path of the offending value ("$.context.contextActivities.parent[0].id") and whose message names it.
 
 Hand-written for speed (it runs on every write): one function per object kind, allowed keys as frozensets
-compared with `dict.keys() <= allowed`, precompiled regexes in `lrs.xapi.syntax`, paths built on descent.
+compared with `allowed.issuperset(obj)`, precompiled regexes in `lrs.xapi.syntax`, paths built on descent.
 
 Version differences (from the two ADL conformance suites):
 - 2.0 adds context.contextAgents and context.contextGroups; in 1.0.3 they are unknown properties (rejected).
@@ -194,7 +194,7 @@ def _number_at(obj: dict[str, Any], key: str, path: str) -> float:
         _type_fail(f"{path}.{key}", "a number", v)
     if not math.isfinite(v):
         _fail(f"{path}.{key}", f"must be a finite number, got {v!r}")
-    return v  # type: ignore[no-any-return]
+    return v
 
 
 def _iri_at(obj: dict[str, Any], key: str, path: str) -> Any:
@@ -286,7 +286,7 @@ def _ifis(obj: dict[str, Any], path: str) -> int:
         acct = obj["account"]
         if type(acct) is not dict:
             _type_fail(f"{path}.account", "an object with homePage and name", acct)
-        if not acct.keys() <= _ACCOUNT_KEYS:
+        if not _ACCOUNT_KEYS.issuperset(acct):
             _unknown(acct, _ACCOUNT_KEYS, f"{path}.account")
         if "homePage" not in acct:
             _required(f"{path}.account", "homePage")
@@ -309,7 +309,7 @@ def _agent_or_group(
         _type_fail(path, "an Agent or Group object" if allow_group else "an Agent object", obj, root)
     ot = obj.get("objectType", _ABSENT)
     if ot == "Agent" or (ot is _ABSENT and not require_type and "member" not in obj):
-        if not obj.keys() <= _AGENT_KEYS:
+        if not _AGENT_KEYS.issuperset(obj):
             _unknown(obj, _AGENT_KEYS, path, root)
         n = _ifis(obj, path)
         if n != 1:
@@ -318,7 +318,7 @@ def _agent_or_group(
             _fail(path, f"must have exactly one inverse functional identifier, got {_ifi_list(obj)}", root)
         kind = "Agent"
     elif ot == "Group" and allow_group:
-        if not obj.keys() <= _GROUP_KEYS:
+        if not _GROUP_KEYS.issuperset(obj):
             _unknown(obj, _GROUP_KEYS, path, root)
         n = _ifis(obj, path)
         if n > 1:
@@ -352,7 +352,7 @@ def _authority(obj: object, path: str) -> None:
     """D §2.4.9: an Agent, or (3-legged OAuth) an anonymous Group of exactly two Agents."""
     if _agent_or_group(obj, path) == "Group":
         assert type(obj) is dict
-        if not obj.keys().isdisjoint(_IFI_KEYS):
+        if not _IFI_KEYS.isdisjoint(obj):
             _fail(path, "must be an Agent or an anonymous Group of two Agents, got an identified Group")
         if len(obj["member"]) != 2:
             _fail(f"{path}.member", f"must list exactly two Agents (OAuth app and user), got {len(obj['member'])}")
@@ -364,7 +364,7 @@ def _authority(obj: object, path: str) -> None:
 def _verb(obj: object, path: str) -> Any:
     if type(obj) is not dict:
         _type_fail(path, "a Verb object", obj)
-    if not obj.keys() <= _VERB_KEYS:
+    if not _VERB_KEYS.issuperset(obj):
         _unknown(obj, _VERB_KEYS, path)
     if "id" not in obj:
         _required(path, "id")
@@ -381,7 +381,7 @@ def _components(value: object, path: str) -> None:
     for i, comp in enumerate(value):
         if type(comp) is not dict:
             _type_fail(f"{path}[{i}]", "an interaction component object", comp)
-        if not comp.keys() <= _COMPONENT_KEYS:
+        if not _COMPONENT_KEYS.issuperset(comp):
             _unknown(comp, _COMPONENT_KEYS, f"{path}[{i}]")
         if "id" not in comp:
             _required(f"{path}[{i}]", "id")
@@ -423,8 +423,7 @@ def _definition(obj: object, path: str) -> None:
     """D §2.4.4.1 Activity Definition, including Interaction Activities."""
     if type(obj) is not dict:
         _type_fail(path, "an Activity Definition object", obj)
-    keys = obj.keys()
-    if not keys <= _DEFINITION_KEYS:
+    if not _DEFINITION_KEYS.issuperset(obj):
         _unknown(obj, _DEFINITION_KEYS, path)
     if "name" in obj:
         _language_map_at(obj, "name", path)
@@ -436,7 +435,7 @@ def _definition(obj: object, path: str) -> None:
         _irl_at(obj, "moreInfo", path)
     if "extensions" in obj:
         _extensions_at(obj, "extensions", path)
-    if "interactionType" in obj or not keys.isdisjoint(_INTERACTION_KEYS):
+    if "interactionType" in obj or not _INTERACTION_KEYS.isdisjoint(obj):
         _interaction(obj, path)
 
 
@@ -444,7 +443,7 @@ def _activity(obj: object, path: str) -> None:
     """D §2.4.4.1: {objectType?: "Activity", id: IRI, definition?}."""
     if type(obj) is not dict:
         _type_fail(path, "an Activity object", obj)
-    if not obj.keys() <= _ACTIVITY_KEYS:
+    if not _ACTIVITY_KEYS.issuperset(obj):
         _unknown(obj, _ACTIVITY_KEYS, path)
     if "objectType" in obj and obj["objectType"] != "Activity":
         _fail(f"{path}.objectType", f"must be 'Activity', got {_got(obj['objectType'])}")
@@ -459,7 +458,7 @@ def _statement_ref(obj: object, path: str) -> None:
     """D §2.4.4.3 Statement References: {objectType: "StatementRef", id: UUID}."""
     if type(obj) is not dict:
         _type_fail(path, "a StatementRef object", obj)
-    if not obj.keys() <= _STATEMENT_REF_KEYS:
+    if not _STATEMENT_REF_KEYS.issuperset(obj):
         _unknown(obj, _STATEMENT_REF_KEYS, path)
     ot = obj.get("objectType", _ABSENT)
     if ot != "StatementRef":
@@ -477,7 +476,7 @@ def _object(obj: object, path: str, version: Version, in_sub: bool) -> str:
         _type_fail(path, "an object (Activity, Agent, Group, SubStatement or StatementRef)", obj)
     ot = obj.get("objectType", _ABSENT)
     if ot is _ABSENT or ot == "Activity":
-        if ot is _ABSENT and ("member" in obj or not obj.keys().isdisjoint(_IFI_KEYS)):
+        if ot is _ABSENT and ("member" in obj or not _IFI_KEYS.isdisjoint(obj)):
             _fail(f"{path}.objectType", "is required when the object is an Agent or Group (D 2.4.4.2)")
         _activity(obj, path)
         return "Activity"
@@ -501,7 +500,7 @@ def _score(obj: object, path: str) -> None:
     """D §2.4.5.1: scaled in [-1, 1]; min < max; raw within [min, max]."""
     if type(obj) is not dict:
         _type_fail(path, "a Score object", obj)
-    if not obj.keys() <= _SCORE_KEYS:
+    if not _SCORE_KEYS.issuperset(obj):
         _unknown(obj, _SCORE_KEYS, path)
     if "scaled" in obj:
         scaled = _number_at(obj, "scaled", path)
@@ -523,7 +522,7 @@ def _result(obj: object, path: str) -> None:
     """D §2.4.5."""
     if type(obj) is not dict:
         _type_fail(path, "a Result object", obj)
-    if not obj.keys() <= _RESULT_KEYS:
+    if not _RESULT_KEYS.issuperset(obj):
         _unknown(obj, _RESULT_KEYS, path)
     if "score" in obj:
         _score(obj["score"], f"{path}.score")
@@ -547,7 +546,7 @@ def _context_activities(obj: object, path: str) -> None:
     """D §2.4.6.2: keys parent/grouping/category/other; each an Activity or an array of Activities."""
     if type(obj) is not dict:
         _type_fail(path, "an object with parent, grouping, category or other", obj)
-    if not obj.keys() <= _CONTEXT_ACTIVITIES_KEYS:
+    if not _CONTEXT_ACTIVITIES_KEYS.issuperset(obj):
         _unknown(obj, _CONTEXT_ACTIVITIES_KEYS, path)
     for key, value in obj.items():
         if type(value) is list:
@@ -566,8 +565,11 @@ def _relevant_types(obj: dict[str, Any], path: str) -> None:
             _type_fail(f"{path}.relevantTypes", "a non-empty array of IRIs", rts)
         if not rts:
             _fail(f"{path}.relevantTypes", "must not be empty")
-        for i in range(len(rts)):
-            _iri_at(rts, i, f"{path}.relevantTypes")  # type: ignore[arg-type]
+        for i, rt in enumerate(rts):
+            if type(rt) is not str or not _is_iri(rt):
+                if type(rt) is not str:
+                    _type_fail(f"{path}.relevantTypes[{i}]", "an IRI string", rt)
+                _fail(f"{path}.relevantTypes[{i}]", f"must be an absolute IRI with a scheme, got {_got(rt)}")
 
 
 def _context_agents(value: object, path: str) -> None:
@@ -578,7 +580,7 @@ def _context_agents(value: object, path: str) -> None:
         ipath = f"{path}[{i}]"
         if type(item) is not dict:
             _type_fail(ipath, "a contextAgent object", item)
-        if not item.keys() <= _CONTEXT_AGENT_KEYS:
+        if not _CONTEXT_AGENT_KEYS.issuperset(item):
             _unknown(item, _CONTEXT_AGENT_KEYS, ipath)
         ot = item.get("objectType", _ABSENT)
         if ot != "contextAgent":
@@ -599,7 +601,7 @@ def _context_groups(value: object, path: str) -> None:
         ipath = f"{path}[{i}]"
         if type(item) is not dict:
             _type_fail(ipath, "a contextGroup object", item)
-        if not item.keys() <= _CONTEXT_GROUP_KEYS:
+        if not _CONTEXT_GROUP_KEYS.issuperset(item):
             _unknown(item, _CONTEXT_GROUP_KEYS, ipath)
         ot = item.get("objectType", _ABSENT)
         if ot != "contextGroup":
@@ -629,7 +631,7 @@ def _context(obj: object, path: str, version: Version, object_type: str) -> None
     if type(obj) is not dict:
         _type_fail(path, "a Context object", obj)
     allowed = _CONTEXT_KEYS_V2 if version is Version.V2 else _CONTEXT_KEYS_V1
-    if not obj.keys() <= allowed:
+    if not allowed.issuperset(obj):
         _unknown(obj, allowed, path)
     if "registration" in obj:
         _uuid_at(obj, "registration", path)
@@ -671,7 +673,7 @@ def _attachments(value: object, path: str) -> None:
         apath = f"{path}[{i}]"
         if type(att) is not dict:
             _type_fail(apath, "an Attachment object", att)
-        if not att.keys() <= _ATTACHMENT_KEYS:
+        if not _ATTACHMENT_KEYS.issuperset(att):
             _unknown(att, _ATTACHMENT_KEYS, apath)
         for key in ("usageType", "display", "contentType", "length", "sha2"):
             if key not in att:
@@ -706,7 +708,7 @@ def _statement(obj: object, path: str, version: Version, *, sub: bool) -> None:
     if type(obj) is not dict:
         _type_fail(path, "a Statement object", obj)
     allowed = _SUBSTATEMENT_KEYS if sub else _STATEMENT_KEYS
-    if not obj.keys() <= allowed:
+    if not allowed.issuperset(obj):
         if sub:
             for key in obj:
                 if key in _SUBSTATEMENT_FORBIDDEN:
