@@ -52,14 +52,13 @@ async def insert_statements(
     batch: Sequence[Prepared],
     credential_id: int | None,
     same: Callable[[dict[str, Any], dict[str, Any]], bool],
-) -> None:
-    """Store a batch atomically in a transaction of its own (C §2.1.1-2.1.2, D §2.3.1-2.3.2).
-
-    Ids already stored are compared with `same`: equal ones are skipped, different ones raise 409.
+) -> int:
+    """Store a batch atomically in a transaction of its own (C §2.1.1-2.1.2, D §2.3.1-2.3.2); return how many
+    were new. Ids already stored are compared with `same`: equal ones are skipped, different ones raise 409.
     """
     db = await _driver(conn)
     async with db.transaction():
-        await _insert(db, batch, credential_id, same)
+        return await _insert(db, batch, credential_id, same)
 
 
 async def _insert(
@@ -67,7 +66,7 @@ async def _insert(
     batch: Sequence[Prepared],
     credential_id: int | None,
     same: Callable[[dict[str, Any], dict[str, Any]], bool],
-) -> None:
+) -> int:
     await db.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
     ids = [p.id for p in batch]
     existing = {
@@ -82,7 +81,7 @@ async def _insert(
         else:
             fresh.append(p)
     if not fresh:
-        return
+        return 0
     head = await db.fetchrow(
         "SELECT clock_timestamp() AS now, s.seq, s.stored FROM (SELECT 1) one "
         "LEFT JOIN LATERAL (SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1) s ON true"
@@ -139,6 +138,7 @@ async def _insert(
             )
     await _backfill_referrers(db, {p.id: keys_by_id[p.id] for p in fresh})
     await _learn_definitions(db, [d for p in fresh for d in p.definitions])
+    return len(fresh)
 
 
 async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]]) -> None:
