@@ -1,15 +1,18 @@
 """Replay every config-driven statement case of the ADL LRS conformance suite against the validator.
 
-The cases (statement + the status the suite expects, 200 or 400) live in cases/suite_<dir>.json.gz, generated from
-the suite's test/v1_0_3/configs/*.js and test/v2_0/configs/*.js by cases/dump_suite.js. They cover D §2.2-2.4.11
-and §4 (1.0.3) and IEEE 9274.1.1 §4.2.2-4.2.4 (2.0, including contextAgents/contextGroups and the timestamp
-offset rules). One test per (suite, config file); a failure lists every case that got the wrong status.
+The cases (statement + the status the suite expects, 200 or 400) are built at test time from a local checkout of
+the suite named by LRS_CONFORMANCE_SUITE (its test/v1_0_3/configs/*.js and test/v2_0/configs/*.js) by
+conformance/dump_cases.js; nothing of the suite is kept in this repository, so without a checkout these tests
+skip. They cover D §2.2-2.4.11 and §4 (1.0.3) and IEEE 9274.1.1 §4.2.2-4.2.4 (2.0, including
+contextAgents/contextGroups and the timestamp offset rules). One test per (suite, config file).
 """
 
 from __future__ import annotations
 
-import gzip
 import json
+import os
+import shutil
+import subprocess
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,20 +23,28 @@ from lrs.errors import BadRequest
 from lrs.xapi.validate import validate_statement
 from lrs.xapi.version import Version
 
-CASES = Path(__file__).parent / "cases"
+DUMP = Path(__file__).resolve().parents[2] / "conformance" / "dump_cases.js"
+SUITE_DIR = os.environ.get("LRS_CONFORMANCE_SUITE")
 SUITES = {"v1_0_3": Version.V1, "v2_0": Version.V2}
 
 
 def _load() -> dict[tuple[str, str], list[dict[str, Any]]]:
     by_file: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    if not SUITE_DIR or shutil.which("node") is None:
+        return by_file
     for suite in SUITES:
-        with gzip.open(CASES / f"suite_{suite}.json.gz", "rt", encoding="utf-8") as f:
-            for case in json.load(f):
-                by_file[(suite, case["file"])].append(case)
+        out = subprocess.run(
+            ["node", str(DUMP), suite], cwd=SUITE_DIR, capture_output=True, check=True, timeout=120
+        ).stdout
+        for case in json.loads(out):
+            by_file[(suite, case["file"])].append(case)
     return by_file
 
 
 _BY_FILE = _load()
+
+
+pytestmark = pytest.mark.skipif(not _BY_FILE, reason="set LRS_CONFORMANCE_SUITE to a suite checkout to replay it")
 
 
 def test_case_files_are_complete() -> None:
@@ -44,7 +55,7 @@ def test_case_files_are_complete() -> None:
     assert ("v1_0_3", "contextagents.js") not in _BY_FILE
 
 
-@pytest.mark.parametrize(("suite", "file"), sorted(_BY_FILE), ids=[f"{s}/{f}" for s, f in sorted(_BY_FILE)])
+@pytest.mark.parametrize(("suite", "file"), sorted(_BY_FILE) or [("none", "none")])
 def test_suite_config(suite: str, file: str) -> None:
     version = SUITES[suite]
     wrong = []

@@ -145,15 +145,21 @@ _DURATION = re.compile(
 _FRACTION_LAST = re.compile(r"[0-9]+[.,][0-9]+[YMWDHS]")
 
 
+_duration_ok: set[str] = set()
+
+
 def is_duration(value: str) -> bool:
     """True if value is an ISO 8601:2004 §4.4.3.2 duration such as "PT1H0M0.1S" or "P4W" (D §4.6)."""
+    if value in _duration_ok:
+        return True
     if _DURATION.fullmatch(value) is None:
         return False
     if "." in value or "," in value:
         # only one fraction, and on the last component
-        seps = value.count(".") + value.count(",")
         m = _FRACTION_LAST.search(value)
-        return seps == 1 and m is not None and m.end() == len(value)
+        if value.count(".") + value.count(",") != 1 or m is None or m.end() != len(value):
+            return False
+    _remember(_duration_ok, value)
     return True
 
 

@@ -1,10 +1,9 @@
-// Regenerates suite_v1_0_3.json.gz and suite_v2_0.json.gz: every config-driven statement case of the ADL LRS
-// conformance suite (test/<dir>/configs/*.js), built exactly as the suite builds it (helper.convertTemplate +
-// createTestObject), with the status the suite expects. Used by tests/unit/test_validate_suite.py.
+// Prints every config-driven statement case of the ADL LRS conformance suite as JSON (for one suite dir):
+// the statements of test/<dir>/configs/*.js, built as the suite builds them (helper.convertTemplate +
+// createTestObject), with the status the suite expects. Nothing it prints is kept in the repository.
 //
 //   cd <lrs-conformance-test-suite checkout, with node_modules installed>
-//   node <this file> v1_0_3 | gzip -9n > <repo>/tests/unit/cases/suite_v1_0_3.json.gz
-//   node <this file> v2_0   | gzip -9n > <repo>/tests/unit/cases/suite_v2_0.json.gz
+//   node <this file> v1_0_3 > cases.json   (tests/unit/test_validate_suite.py runs it when LRS_CONFORMANCE_SUITE is set)
 process.env.EB_NODE_COMMAND = '1';  // keep helper.js from reading a .env file
 const dir = process.argv[2];
 process.env.DIRECTORY = dir;
