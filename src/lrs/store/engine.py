@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +61,17 @@ def make_engine(settings: Settings, url: str) -> AsyncEngine:
 
 
 def migrate(url: str, revision: str = "head") -> None:
-    """Apply the alembic migrations up to `revision` (blocking)."""
+    """Apply the alembic migrations up to `revision` (blocking; from async code it runs in a thread)."""
     from alembic import command
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.upgrade(cfg, revision)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        command.upgrade(cfg, revision)
+        return
+    with ThreadPoolExecutor(1) as pool:  # alembic's env.py runs its own event loop
+        pool.submit(command.upgrade, cfg, revision).result()

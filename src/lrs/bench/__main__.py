@@ -1,0 +1,268 @@
+"""`make bench`: a fresh embedded PostgreSQL, a store of realistic statements, the LRS with two workers, every
+scenario at each store size (median of N runs), and the roof endpoint under the same load.
+
+    python -m lrs.bench [--sizes 100000,1000000] [--duration 8] [--repeat 3] [--workers 2] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import itertools
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import orjson
+import psutil
+from rich.console import Console
+from rich.table import Table
+
+from lrs.bench import scenario as sc
+from lrs.generator import Generator
+from lrs.importer import import_file
+from lrs.settings import Settings
+from lrs.store.credentials import authority_for
+from lrs.store.engine import make_engine, migrate, start_embedded, stop_embedded
+from lrs.xapi.version import Version
+
+console = Console(width=150)
+SEED = 11
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children, MiB."""
+    try:
+        proc = psutil.Process(pid)
+        procs = [proc, *proc.children(recursive=True)]
+        return float(sum(p.memory_info().rss for p in procs)) / 2**20
+    except psutil.Error:
+        return float("nan")
+
+
+class Server:
+    """A server subprocess on a free port (the LRS or the roof)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.port = port
+        self.log = log.open("w")
+        self.proc = subprocess.Popen(args, env={**os.environ, **env}, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, path: str, timeout: float = 60) -> None:
+        """Poll until path answers."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=2).status_code < 500:
+                    return
+            except httpx.HTTPError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited; see {self.log.name}")
+            time.sleep(0.3)
+        raise RuntimeError(f"server not ready in {timeout}s; see {self.log.name}")
+
+    def stop(self) -> None:
+        """Stop it."""
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self.log.close()
+
+
+async def fill(url: str, target: int, tmp: Path) -> dict[str, Any]:
+    """Grow the store to `target` statements with `lrs import`'s code path; report its rate."""
+    conn = await asyncpg.connect(url)
+    have = int(await conn.fetchval("SELECT count(*) FROM statement"))
+    await conn.close()
+    if have >= target:
+        return {"statements": 0, "seconds": 0.0}
+    path = tmp / f"import-{target}.ndjson"
+    with path.open("wb") as f:
+        gen = Generator(seed=SEED)
+        for stmt in itertools.islice(gen, have, target):
+            f.write(orjson.dumps(stmt) + b"\n")
+    settings = Settings(database_url=url)
+    engine = make_engine(settings, url)
+    authority = authority_for("lrs-import", "lrs import", settings.authority_homepage)
+    t0 = time.perf_counter()
+    outcome = await import_file(engine, path, version=Version.V2, authority=authority)
+    seconds = time.perf_counter() - t0
+    await engine.dispose()
+    path.unlink()
+    return {"statements": outcome.stored, "seconds": seconds, "per_second": outcome.stored / seconds}
+
+
+def median_row(rows: list[sc.Row]) -> sc.Row:
+    """The run with the median throughput."""
+    return sorted(rows, key=lambda r: r.per_second)[len(rows) // 2]
+
+
+async def repeat(n: int, make: Any) -> sc.Row:
+    """Run a scenario n times, keep the median."""
+    return median_row([await make() for _ in range(n)])
+
+
+async def main() -> None:
+    """Run the whole benchmark and write the JSON report."""
+    ap = argparse.ArgumentParser(prog="python -m lrs.bench")
+    ap.add_argument("--sizes", default="100000,1000000", help="store sizes, comma-separated")
+    ap.add_argument("--duration", type=float, default=8.0, help="seconds per scenario run")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per scenario (median reported)")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path("bench-results"))
+    args = ap.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    args.out.mkdir(parents=True, exist_ok=True)
+    report: dict[str, Any] = {
+        "started": dt.datetime.now(dt.UTC).isoformat(),
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "settings": vars(args) | {"out": str(args.out)},
+        "sizes": {},
+    }
+    tmp = Path(tempfile.mkdtemp(prefix="lrs-bench-"))
+    url = start_embedded(tmp / "db")
+    migrate(url)
+    key, secret = "bench", secrets.token_urlsafe(16)
+    port = free_port()
+    lrs_bin = str(Path(sys.executable).with_name("lrs"))
+    env = {"LRS_DATABASE_URL": url, "LRS_ADMIN_KEY": key, "LRS_ADMIN_SECRET": secret, "LRS_LOG_LEVEL": "warning"}
+    target = sc.Target(f"http://127.0.0.1:{port}/xapi", key, secret)
+    pool = sc.StatementPool(seed=SEED + 1)
+    vocab = sc.vocabulary(SEED)
+    rows_json: list[dict[str, Any]] = []
+    try:
+        server: Server | None = None
+        for size in sizes:
+            if server is not None:
+                server.stop()
+            console.print(f"[bold]filling the store to {size:,} statements[/]")
+            imported = await fill(url, size, tmp)
+            if imported["statements"]:
+                console.print(f"  imported {imported['statements']:,} at {imported['per_second']:,.0f}/s")
+            server = Server(
+                [lrs_bin, "serve", "--port", str(port), "--workers", str(args.workers)], env, port, tmp / "lrs.log"
+            )
+            server.wait_ready("/xapi/about")
+            await asyncio.sleep(1)
+            entry: dict[str, Any] = {"import": imported, "rss_start_mb": rss_mb(server.proc.pid), "rows": []}
+            for name in sc.GETS:
+                pages: list[float] = []
+
+                async def one(name: str = name, pages: list[float] = pages) -> sc.Row:
+                    row, fullness = await sc.get_scenario(target, name, vocab, clients=16, duration=args.duration)
+                    pages.append(fullness)
+                    return row
+
+                row = await repeat(args.repeat, one)
+                entry["rows"].append(row.as_dict() | {"mean_page": round(statistics.mean(pages), 1)})
+                console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit} p50 {row.p50_ms:.1f} ms")
+            row = await repeat(args.repeat, lambda: sc.paging(target))
+            entry["rows"].append(row.as_dict())
+            if size == sizes[-1]:
+                for make in (
+                    lambda: sc.post_batches(target, pool, clients=8, size=100, duration=args.duration),
+                    lambda: sc.post_single(target, pool, clients=16, duration=args.duration),
+                    lambda: sc.documents(target, clients=16, duration=args.duration),
+                ):
+                    row = await repeat(args.repeat, make)
+                    entry["rows"].append(row.as_dict())
+                    console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit}")
+            entry["rss_end_mb"] = rss_mb(server.proc.pid)
+            conn = await asyncpg.connect(url)
+            entry["store_mb"] = int(await conn.fetchval("SELECT pg_database_size(current_database())")) / 2**20
+            entry["statements"] = int(await conn.fetchval("SELECT count(*) FROM statement"))
+            await conn.close()
+            report["sizes"][str(size)] = entry
+        if server is not None:
+            server.stop()
+        roof_port = free_port()
+        roof = Server(
+            [
+                str(Path(sys.executable).with_name("uvicorn")),
+                "lrs.bench.roof:app",
+                "--port",
+                str(roof_port),
+                "--workers",
+                str(args.workers),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            env,
+            roof_port,
+            tmp / "roof.log",
+        )
+        roof.wait_ready("/docs")
+        roof_target = sc.Target(f"http://127.0.0.1:{roof_port}/xapi", key, secret)
+        row = await repeat(
+            args.repeat, lambda: sc.post_batches(roof_target, pool, clients=8, size=100, duration=args.duration)
+        )
+        roof.stop()
+        report["roof"] = row.as_dict() | {"scenario": "roof: POST 100-statement batches, COPY only"}
+        rows_json.append(report["roof"])
+    finally:
+        stop_embedded()
+    report["finished"] = dt.datetime.now(dt.UTC).isoformat()
+    out = args.out / f"bench-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    print_table(report)
+    console.print(f"written {out}")
+
+
+def print_table(report: dict[str, Any]) -> None:
+    """The human-readable table."""
+    table = Table("store", "scenario", "clients", "rate", "unit", "p50 ms", "p99 ms", "errors")
+    for size, entry in report["sizes"].items():
+        for r in entry["rows"]:
+            table.add_row(
+                f"{int(size):,}",
+                r["scenario"],
+                str(r["clients"]),
+                f"{r['per_second']:,.0f}",
+                r["unit"],
+                f"{r['p50_ms']:.1f}",
+                f"{r['p99_ms']:.1f}",
+                str(r["errors"]),
+            )
+        imp = entry["import"]
+        if imp.get("statements"):
+            table.add_row(f"{int(size):,}", "lrs import", "1", f"{imp['per_second']:,.0f}", "statements/s", "", "", "")
+        table.add_row(
+            f"{int(size):,}",
+            f"RSS {entry['rss_start_mb']:.0f} -> {entry['rss_end_mb']:.0f} MiB, store {entry['store_mb']:.0f} MiB",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        )
+    roof = report.get("roof")
+    if roof:
+        table.add_row("", roof["scenario"], str(roof["clients"]), f"{roof['per_second']:,.0f}", roof["unit"],
+                      f"{roof['p50_ms']:.1f}", f"{roof['p99_ms']:.1f}", str(roof["errors"]))  # fmt: skip
+    console.print(table)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
