@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lrs.errors import Conflict
 from lrs.query.statements import StatementQuery
+from lrs.store.attachments import Blob, store_contents
 from lrs.xapi.definition import merge_definition
 from lrs.xapi.prepare import Prepared
 
@@ -52,12 +53,17 @@ async def insert_statements(
     batch: Sequence[Prepared],
     credential_id: int | None,
     same: Callable[[dict[str, Any], dict[str, Any]], bool],
+    attachments: Mapping[str, Blob] | None = None,
 ) -> int:
     """Store a batch atomically in a transaction of its own (C §2.1.1-2.1.2, D §2.3.1-2.3.2); return how many
     were new. Ids already stored are compared with `same`: equal ones are skipped, different ones raise 409.
+    `attachments` (content by lower-case sha2, C §1.5.2) is stored in the same transaction, before the write lock
+    is taken so that copying large content does not hold up other writers (ADR 0007).
     """
     db = await _driver(conn)
     async with db.transaction():
+        if attachments:
+            await store_contents(db, attachments.values())
         return await _insert(db, batch, credential_id, same)
 
 
@@ -243,63 +249,67 @@ class Page:
     last_stored: dt.datetime | None
 
 
-async def _seq_at(db: Any, moment: dt.datetime) -> int:
-    """The largest seq stored at or before `moment` (0 if none): since/until as seq bounds."""
-    value = await db.fetchval(
-        "SELECT seq FROM statement WHERE stored <= $1 ORDER BY stored DESC, seq DESC LIMIT 1", moment
-    )
-    return int(value) if value is not None else 0
-
-
 async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) -> Page:
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
     unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
     db = await _driver(conn)
-    ct = await consistent_through(conn)
-    newest = int(await db.fetchval("SELECT coalesce(max(seq), 0) FROM statement"))
-    bound = q.bound if q.bound is not None else newest
-    low = await _seq_at(db, q.since) if q.since is not None else 0
-    high = min(bound, await _seq_at(db, q.until)) if q.until is not None else bound
+    head = await db.fetchrow(
+        "SELECT lrs_idle_now($1) AS idle, s.seq, s.stored FROM (SELECT 1) one "
+        "LEFT JOIN LATERAL (SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1) s ON true",
+        WRITE_LOCK,
+    )
+    ct = consistent_instant(head["idle"], head["stored"])
+    bound = q.bound if q.bound is not None else int(head["seq"] or 0)
+    args: list[Any] = []
+
+    def arg(value: Any) -> str:
+        args.append(value)
+        return f"${len(args)}"
+
+    # since/until become seq bounds through the (stored, seq) index; exact because stored grows with seq.
+    at = "coalesce((SELECT seq FROM statement WHERE stored <= {} ORDER BY stored DESC, seq DESC LIMIT 1), 0)"
+    low = at.format(arg(q.since)) if q.since is not None else "0"
+    high = arg(bound)
+    if q.until is not None:
+        high = f"LEAST({high}, {at.format(arg(q.until))})"
     if q.after is not None:
         if q.ascending:
-            low = max(low, q.after)
+            low = f"GREATEST({low}, {arg(q.after)})"
         else:
-            high = min(high, q.after - 1)
+            high = f"LEAST({high}, {arg(q.after)} - 1)"
     filters: list[tuple[str, bool]] = []
     if q.registration is not None:
         filters.append(("r:" + q.registration, True))
     if q.activity is not None:
         filters.append(("o:" + q.activity, not q.related_activities))
-    if q.agent is not None:
-        filters.append(("a:" + q.agent, not q.related_agents))
-    if q.verb is not None:
-        filters.append(("v:" + q.verb, True))
-    args: list[Any] = [low, high]
+    if q.verb is not None and q.agent is not None and not q.related_agents:
+        filters.append(("x:" + q.verb + " " + q.agent, True))
+    else:
+        if q.agent is not None:
+            filters.append(("a:" + q.agent, not q.related_agents))
+        if q.verb is not None:
+            filters.append(("v:" + q.verb, True))
     where = []
     if filters:
         key, main = filters[0]
-        args.append(key)
         source = "statement_key d JOIN statement s ON s.seq = d.seq"
         order_col = "d.seq"
-        where.append(f"d.key = ${len(args)} AND d.seq > $1 AND d.seq <= $2")
+        where.append(f"d.key = {arg(key)} AND d.seq > {low} AND d.seq <= {high}")
         if main:
             where.append("d.main")
         for key, main in filters[1:]:
-            args.append(key)
             extra = " AND k.main" if main else ""
-            where.append(f"EXISTS (SELECT 1 FROM statement_key k WHERE k.key = ${len(args)} AND k.seq = s.seq{extra})")
+            where.append(f"EXISTS (SELECT 1 FROM statement_key k WHERE k.key = {arg(key)} AND k.seq = s.seq{extra})")
     else:
         source = "statement s"
         order_col = "s.seq"
-        where.append("s.seq > $1 AND s.seq <= $2")
+        where.append(f"s.seq > {low} AND s.seq <= {high}")
     if q.credential_id is not None:
-        args.append(q.credential_id)
-        where.append(f"s.credential_id = ${len(args)}")
+        where.append(f"s.credential_id = {arg(q.credential_id)}")
     where.append("(s.is_voiding OR NOT EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id))")
-    args.append(limit + 1)
     sql = (
         f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
-        f"ORDER BY {order_col} {'ASC' if q.ascending else 'DESC'} LIMIT ${len(args)}"
+        f"ORDER BY {order_col} {'ASC' if q.ascending else 'DESC'} LIMIT {arg(limit + 1)}"
     )
     rows = await db.fetch(sql, *args)
     has_more = len(rows) > limit

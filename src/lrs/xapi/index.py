@@ -11,6 +11,7 @@ AGENT = "a:"
 ACTIVITY = "o:"
 VERB = "v:"
 REGISTRATION = "r:"
+VERB_AGENT = "x:"  # verb + " " + agent IFI: the common verb+agent query as one index range (issue 5)
 
 
 def _add(keys: dict[str, bool], key: str, main: bool) -> None:
@@ -55,6 +56,9 @@ def filter_keys(stmt: dict[str, Any]) -> dict[str, bool]:
         _agents(keys, obj["actor"], False)
         _object(keys, obj["object"], False)
         _context(keys, obj.get("context"))
+    verb = stmt["verb"]["id"]
+    for key in [k for k, main in keys.items() if main and k.startswith(AGENT)]:
+        keys[VERB_AGENT + verb + " " + key[len(AGENT) :]] = True
     context = stmt.get("context")
     if isinstance(context, dict) and "registration" in context:
         _add(keys, REGISTRATION + str(context["registration"]).lower(), True)
