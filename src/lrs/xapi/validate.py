@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 from typing import Any, NoReturn
 
 from lrs.errors import BadRequest
@@ -801,11 +802,14 @@ def parse_timestamp(value: object, version: Version, *, path: str = "$") -> date
         _fail(path, f"{exc}, got {_got(value)}", "timestamp")
 
 
+_CANONICAL_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3,}Z")
+
+
 def normalize_timestamp(value: str, version: Version) -> str:
     """Return the timestamp to store (D §4.5; 2.0 §4.2.7): for 2.0 in UTC ("Z") keeping the sub-second digits
     as given (at least milliseconds); for 1.0.3 unchanged."""
-    if version is not Version.V2:
-        return value
+    if version is not Version.V2 or _CANONICAL_UTC.fullmatch(value):
+        return value  # 1.0.3 keeps it; an already canonical UTC value is its own normal form
     try:
         dt, fraction = syntax.parse_timestamp_parts(value)
         u = dt.astimezone(datetime.UTC)
