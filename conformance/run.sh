@@ -162,16 +162,41 @@ echo "LRS ready; running conformance suite (xAPI $XAPI_VERSION)${*:+ with extra 
 SUITE_PID=$!
 
 # Show progress: the runner prints {"total":..,"passed":..,"failed":..} every 2 s.
+# Watchdog: some suite tests have no timeout and hang forever if the LRS dies or
+# never reports consistency; on server exit or no progress for STALL_TIMEOUT
+# seconds, SIGINT the runner, whose handler still writes a (cancelled) result log.
+STALL_TIMEOUT=${CONFORMANCE_STALL_TIMEOUT:-300}
 last=""
+last_change=$SECONDS
+abort_reason=""
 while kill -0 "$SUITE_PID" 2>/dev/null; do
     sleep 2
     cur=$(grep -a '^{"total"' "$SUITE_OUT" 2>/dev/null | tail -n 1 || true)
     if [[ -n "$cur" && "$cur" != "$last" ]]; then
         echo "  progress: $cur" >&2
         last=$cur
+        last_change=$SECONDS
+    fi
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+        abort_reason="the LRS server exited during the run"
+    elif (( SECONDS - last_change > STALL_TIMEOUT )); then
+        abort_reason="no progress for ${STALL_TIMEOUT}s (a test is stuck; set CONFORMANCE_STALL_TIMEOUT to change)"
+    fi
+    if [[ -n "$abort_reason" ]]; then
+        echo "error: $abort_reason; cancelling the suite, partial results follow." >&2
+        kill -INT "$SUITE_PID" 2>/dev/null || true
+        for _ in $(seq 1 30); do
+            kill -0 "$SUITE_PID" 2>/dev/null || break
+            sleep 1
+        done
+        if [[ "$abort_reason" == "the LRS server exited"* ]]; then
+            echo "--- last lines of $SERVER_LOG ---" >&2
+            tail -n 30 "$SERVER_LOG" >&2
+        fi
+        break
     fi
 done
-wait "$SUITE_PID" || true
+wait "$SUITE_PID" 2>/dev/null || true
 SUITE_PID=""
 
 stop_all

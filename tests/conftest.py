@@ -22,7 +22,8 @@ from lrs.settings import Settings
 from lrs.store.engine import migrate, start_embedded, stop_embedded
 
 ADMIN = ("test-admin", "test-admin-secret")
-DATA_TABLES = ("statement", "statement_key", "statement_ref", "voided", "activity")
+DATA_TABLES = ("statement", "statement_key", "statement_ref", "voided", "activity", "attachment", "attachment_chunk")
+DATA_TABLES += ("state_document", "activity_profile", "agent_profile")
 
 
 def basic(key: str, secret: str) -> str:

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lrs.auth import Authenticator
 from lrs.errors import LRSError
-from lrs.http import about, statements
+from lrs.http import about, activities, activity_profile, agent_profile, agents, state, statements
 from lrs.http.alternate import AlternateRequestSyntax
 from lrs.http.headers import CONSISTENT_THROUGH, VERSION, answered_version, iso
 from lrs.http.runtime import Runtime
@@ -105,6 +105,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(about.router)
     app.include_router(statements.router)
+    app.include_router(state.router)
+    app.include_router(activity_profile.router)
+    app.include_router(agent_profile.router)
+    app.include_router(activities.router)
+    app.include_router(agents.router)
 
     @app.exception_handler(LRSError)
     async def lrs_error(request: Request, exc: LRSError) -> Response:

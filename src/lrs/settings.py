@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     page_size: int = Field(default=100, ge=1, description="statements per page when `limit` is absent or 0")
     max_page_size: int = Field(default=500, ge=1, description="the largest `limit` honoured")
     max_body_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, description="request bodies above are 413")
+    max_attachment_bytes: int = Field(default=512 * 1024 * 1024, ge=0, description="attachments above are 413")
     more_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=24 * 3600, description="how long a `more` link lives")
     secret_key: str | None = Field(default=None, description="signs `more` links; derived from the database when unset")
     authority_homepage: str = Field(

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from fastapi import APIRouter
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from lrs.auth import READ_STATEMENTS, WRITE_STATEMENTS, Principal
-from lrs.errors import BadRequest, NotFound
+from lrs.errors import BadRequest, NotFound, PayloadTooLarge
 from lrs.http.body import media_type, parse_json, read_body
 from lrs.http.headers import CONSISTENT_THROUGH, http_date, iso
+from lrs.http.multipart import MultipartWriter, Outgoing, Upload, check_attachments, read_statements
 from lrs.http.runtime import Runtime, caller
 from lrs.query import cursor
 from lrs.query.statements import (
@@ -23,10 +25,12 @@ from lrs.query.statements import (
     parse_query,
     with_position,
 )
+from lrs.store import attachments as attachment_store
 from lrs.store import statements as store
 from lrs.xapi import formats
 from lrs.xapi.equivalence import equivalent
 from lrs.xapi.prepare import Prepared, prepare
+from lrs.xapi.signature import attachments_of, signature_hashes, verify_signature
 from lrs.xapi.validate import validate_batch, validate_statement
 from lrs.xapi.version import Version
 
@@ -34,21 +38,51 @@ router = APIRouter()
 PATH = "/xapi/statements"
 
 
-async def _statements_body(request: Request, rt: Runtime) -> Any:
-    """The JSON statements of a PUT/POST body (C §1.5.1); multipart is its own module (issue: attachments)."""
+async def _statements_body(request: Request, rt: Runtime) -> tuple[Any, Upload]:
+    """The statements of a PUT/POST body: application/json (C §1.5.1) or multipart/mixed with attachment parts
+    (C §1.5.2); the Upload holds the parts (none for JSON) and must be closed."""
     kind = media_type(request)
+    if kind == "multipart/mixed":
+        limit = rt.settings.max_body_bytes + rt.settings.max_attachment_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(f"request body of {declared} bytes exceeds the limit of {limit} bytes")
+        upload = await read_statements(
+            request.stream(),
+            request.headers.get("content-type", ""),
+            max_json=rt.settings.max_body_bytes,
+            max_attachments=rt.settings.max_attachment_bytes,
+        )
+        return upload.statements, upload
     body = await read_body(request, rt.settings.max_body_bytes)
     if kind != "application/json":
-        raise BadRequest(f"Content-Type must be application/json for statements, got {kind or 'none'!r}")
-    return parse_json(body)
+        raise BadRequest(
+            f"Content-Type must be application/json or multipart/mixed for statements, got {kind or 'none'!r}"
+        )
+    return parse_json(body), Upload(statements=None)
 
 
-async def _store(rt: Runtime, principal: Principal, version: Version, batch: list[Prepared]) -> None:
+def _check_attachments(statements: list[dict[str, Any]], upload: Upload, version: Version, limit: int) -> None:
+    """Match attachments to parts (C §1.5.2) and verify signatures (D §2.6); 400 naming the statement."""
+    check_attachments(statements, set(upload.parts))
+    for index, stmt in enumerate(statements):
+        for sha2 in signature_hashes(stmt):
+            try:
+                verify_signature(stmt, upload.parts[sha2].read(limit), version)
+            except BadRequest as exc:
+                raise exc.at(index=index) from None
+
+
+async def _store(
+    rt: Runtime, principal: Principal, version: Version, batch: list[Prepared], upload: Upload | None = None
+) -> None:
     def same(stored: dict[str, Any], incoming: dict[str, Any]) -> bool:
         return equivalent(stored, incoming, version)
 
     async with rt.engine.connect() as conn:
-        await store.insert_statements(conn, batch, principal.credential_id, same)
+        await store.insert_statements(
+            conn, batch, principal.credential_id, same, upload.parts if upload is not None else None
+        )
 
 
 async def _consistent(rt: Runtime) -> str:
@@ -69,7 +103,17 @@ async def put_statement(request: Request) -> Response:
     except ValueError:
         raise BadRequest(f"parameter 'statementId' must be a UUID, got {statement_id!r}") from None
     principal.require(WRITE_STATEMENTS, "store statements")
-    body = await _statements_body(request, rt)
+    body, upload = await _statements_body(request, rt)
+    try:
+        await _put(rt, principal, version, body, upload, statement_id, parsed_id)
+    finally:
+        upload.close()
+    return Response(status_code=204, headers={CONSISTENT_THROUGH: await _consistent(rt)})
+
+
+async def _put(
+    rt: Runtime, principal: Principal, version: Version, body: Any, upload: Upload, statement_id: str, parsed_id: str
+) -> None:
     if not isinstance(body, dict):
         raise BadRequest("PUT /statements takes one statement object")
     if "id" in body and str(body["id"]).lower() != parsed_id:
@@ -80,8 +124,8 @@ async def put_statement(request: Request) -> Response:
     stmt = validate_statement({**body, "id": body.get("id", statement_id)}, version)
     if "id" not in body:
         stmt = {"id": statement_id, **body}
-    await _store(rt, principal, version, [prepare(stmt, version, principal.authority)])
-    return Response(status_code=204, headers={CONSISTENT_THROUGH: await _consistent(rt)})
+    _check_attachments([stmt], upload, version, rt.settings.max_body_bytes)
+    await _store(rt, principal, version, [prepare(stmt, version, principal.authority)], upload)
 
 
 @router.post(PATH)
@@ -90,15 +134,19 @@ async def post_statements(request: Request) -> Response:
     rt, version, principal = await caller(request)
     check_names(list(request.query_params.multi_items()), ())
     principal.require(WRITE_STATEMENTS, "store statements")
-    body = await _statements_body(request, rt)
-    statements = validate_batch(body, version)
-    batch = []
-    for index, stmt in enumerate(statements):
-        try:
-            batch.append(prepare(stmt, version, principal.authority))
-        except BadRequest as exc:
-            raise exc.at(index=index) from None
-    await _store(rt, principal, version, batch)
+    body, upload = await _statements_body(request, rt)
+    try:
+        statements = validate_batch(body, version)
+        _check_attachments(statements, upload, version, rt.settings.max_body_bytes)
+        batch = []
+        for index, stmt in enumerate(statements):
+            try:
+                batch.append(prepare(stmt, version, principal.authority))
+            except BadRequest as exc:
+                raise exc.at(index=index) from None
+        await _store(rt, principal, version, batch, upload)
+    finally:
+        upload.close()
     return Response(
         orjson.dumps([p.id for p in batch]),
         media_type="application/json",
@@ -125,19 +173,48 @@ async def _definitions(rt: Runtime, q: StatementQuery, payloads: list[str]) -> d
         return await store.activity_definitions(conn, sorted(iris))
 
 
-def _multipart(json_body: bytes) -> Response:
-    """attachments=true: a multipart/mixed answer whose first part is the JSON (C §2.1.3, D §2.4.11)."""
-    boundary = uuid.uuid4().hex
-    body = (
-        f"--{boundary}\r\nContent-Type: application/json\r\n\r\n".encode()
-        + json_body
-        + f"\r\n--{boundary}--\r\n".encode()
-    )
-    return Response(body, media_type=f"multipart/mixed; boundary={boundary}")
+def _referenced(payloads: list[str]) -> list[str]:
+    """The sha2 of every attachment of these statements and their SubStatements, each once, in order."""
+    hashes: dict[str, None] = {}
+    for payload in payloads:
+        if '"attachments"' in payload:
+            for _, att in attachments_of(orjson.loads(payload)):
+                hashes[str(att["sha2"]).lower()] = None
+    return list(hashes)
 
 
-def _finish(request: Request, body: bytes, q: StatementQuery, headers: dict[str, str]) -> Response:
-    response = _multipart(body) if q.attachments else Response(body, media_type="application/json")
+async def _multipart(request: Request, rt: Runtime, json_body: bytes, payloads: list[str]) -> Response:
+    """attachments=true: multipart/mixed with the JSON first, then each stored attachment the statements reference,
+    once, streamed from the database (C §1.5.2, §2.1.3, D §2.4.11)."""
+    writer = MultipartWriter(uuid.uuid4().hex)
+    async with rt.engine.connect() as conn:
+        found = await attachment_store.find_attachments(conn, _referenced(payloads))
+    outgoing = [Outgoing(a.sha2, a.content_type, a.length) for a in found]
+    length = str(writer.length(json_body, outgoing))
+    if request.method == "HEAD":
+        return Response(b"", headers={"content-type": writer.content_type, "content-length": length})
+
+    async def body() -> AsyncIterator[bytes]:
+        yield writer.json_part(json_body)
+        if outgoing:
+            async with rt.engine.connect() as conn:
+                for att in outgoing:
+                    yield writer.part_head(att)
+                    async for chunk in attachment_store.read_content(conn, att.sha2):
+                        yield chunk
+        yield writer.closing()
+
+    return StreamingResponse(body(), headers={"content-type": writer.content_type, "content-length": length})
+
+
+async def _finish(
+    request: Request, rt: Runtime, body: bytes, q: StatementQuery, headers: dict[str, str], payloads: list[str]
+) -> Response:
+    if q.attachments:
+        multipart = await _multipart(request, rt, body, payloads)
+        multipart.headers.update(headers)
+        return multipart
+    response = Response(body, media_type="application/json")
     response.headers.update(headers)
     if request.method == "HEAD":
         response.headers["content-length"] = str(len(response.body))
@@ -179,7 +256,7 @@ async def get_statements(request: Request) -> Response:
     headers = {CONSISTENT_THROUGH: iso(page.consistent_through)}
     if page.last_stored is not None:
         headers["Last-Modified"] = http_date(page.last_stored)
-    return _finish(request, body, q, headers)
+    return await _finish(request, rt, body, q, headers, page.payloads)
 
 
 def _fields(q: StatementQuery) -> dict[str, Any]:
@@ -208,4 +285,4 @@ async def _get_one(request: Request, rt: Runtime, q: StatementQuery, languages: 
     definitions = await _definitions(rt, q, [row.payload])
     body = _render(row.payload, q, definitions, languages).encode()
     headers = {CONSISTENT_THROUGH: iso(ct), "Last-Modified": http_date(row.stored)}
-    return _finish(request, body, q, headers)
+    return await _finish(request, rt, body, q, headers, [row.payload])

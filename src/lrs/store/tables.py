@@ -7,12 +7,15 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Identity,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
@@ -92,4 +95,75 @@ setting = Table(
     metadata,
     Column("name", Text, primary_key=True),
     Column("value", Text, nullable=False),
+)
+
+# Attachment content (C §1.5.2, D §2.4.11), stored once per sha2 (lower-case hex) however many statements carry
+# it; the bytes live in `attachment_chunk`, numbered pieces of at most lrs.store.attachments.CHUNK bytes.
+attachment = Table(
+    "attachment",
+    metadata,
+    Column("sha2", Text, primary_key=True),
+    Column("content_type", Text, nullable=False),
+    Column("length", BigInteger, nullable=False),
+    Column("created", DateTime(timezone=True), nullable=False, server_default=text("now()")),
+)
+
+attachment_chunk = Table(
+    "attachment_chunk",
+    metadata,
+    Column("sha2", Text, nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("sha2", "n", name="attachment_chunk_pkey"),
+)
+
+
+# Document resources (ADR 0006): one row per document, keyed by the resource's parameters; `agent` is the Agent's
+# IFI key (lrs.xapi.ifi), `etag` the SHA-1 hex of `content`, `content_type` the Content-Type as sent.
+def _document_columns() -> list[Column[object]]:
+    return [
+        Column("content_type", Text, nullable=False),
+        Column("content", LargeBinary, nullable=False),
+        Column("etag", Text, nullable=False),
+        Column("updated", DateTime(timezone=True), nullable=False),
+    ]
+
+
+state_document = Table(
+    "state_document",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("activity_id", Text, nullable=False),
+    Column("agent", Text, nullable=False),
+    Column("registration", UUID(as_uuid=False), nullable=True),
+    Column("state_id", Text, nullable=False),
+    *_document_columns(),
+    UniqueConstraint(
+        "activity_id",
+        "agent",
+        "registration",
+        "state_id",
+        name="state_document_key",
+        postgresql_nulls_not_distinct=True,
+    ),
+)
+
+activity_profile = Table(
+    "activity_profile",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("activity_id", Text, nullable=False),
+    Column("profile_id", Text, nullable=False),
+    *_document_columns(),
+    UniqueConstraint("activity_id", "profile_id", name="activity_profile_key"),
+)
+
+agent_profile = Table(
+    "agent_profile",
+    metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("agent", Text, nullable=False),
+    Column("profile_id", Text, nullable=False),
+    *_document_columns(),
+    UniqueConstraint("agent", "profile_id", name="agent_profile_key"),
 )

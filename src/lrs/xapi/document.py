@@ -109,9 +109,11 @@ def _key_string(name: str, value: str) -> str:
     return value
 
 
-def parse_activity_id(value: str, name: str = "activityId") -> str:
-    """An Activity id parameter: an absolute IRI (D §2.4.4.1), kept exactly as sent (simple string comparison)."""
-    _key_string(name, value)
+def parse_activity_id(value: str, name: str = "activityId", *, key: bool = True) -> str:
+    """An Activity id parameter: an absolute IRI (D §2.4.4.1), kept exactly as sent (simple string comparison);
+    `key`: it keys documents, so MAX_KEY_BYTES applies."""
+    if key:
+        _key_string(name, value)
     if not is_iri(value):
         raise BadRequest(f"parameter {name!r} must be an IRI (an absolute IRI with a scheme), got {value!r}")
     return value
@@ -141,9 +143,7 @@ def agent_key(agent: dict[str, Any], name: str = "agent") -> str:
     return key
 
 
-def parse_document_query(
-    kind: Kind, method: str, params: Sequence[tuple[str, str]], version: Version
-) -> DocumentQuery:
+def parse_document_query(kind: Kind, method: str, params: Sequence[tuple[str, str]], version: Version) -> DocumentQuery:
     """Validate the parameters of a document request (C §2.3, §2.6, §2.7; 2.0 §4.1.6.2): unknown, wrong-case,
     repeated, missing or malformed parameters are 400 naming the parameter."""
     id_param = kind.id_param
@@ -180,7 +180,7 @@ def parse_document_query(
 
 # --- ETags and preconditions (C §3.1; RFC 7232 §2.3, §3.1-3.2) -----------------------------------------------
 
-_TAG = re.compile(r'\s*(?:(W/)?"([^"]*)"|([^\s",]+))\s*(?:,|$)')
+_TAG = re.compile(r'\s*(?:(W/)?"([^"]*)"|(?!W/)([^\s",]+))\s*(?:,|$)')
 
 
 @dataclass(frozen=True, slots=True)
