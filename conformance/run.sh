@@ -116,8 +116,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 echo "Starting LRS on $ENDPOINT (data dir $DATA_DIR)" >&2
-# A request that names no version is answered with this version header (docs/adr/0005); the run certifies $VERSION.
-LRS_DATA_DIR="$DATA_DIR" LRS_HOST=127.0.0.1 LRS_PORT="$PORT" LRS_DEFAULT_VERSION="$VERSION" \
+# A request that names no version is answered with this version header (docs/adr/0005); the run certifies $XAPI_VERSION.
+LRS_DATA_DIR="$DATA_DIR" LRS_HOST=127.0.0.1 LRS_PORT="$PORT" LRS_DEFAULT_VERSION="$XAPI_VERSION" \
     LRS_ADMIN_KEY="$ADMIN_KEY" LRS_ADMIN_SECRET="$ADMIN_SECRET" \
     "$LRS_BIN" serve >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
