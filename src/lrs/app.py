@@ -25,6 +25,7 @@ from lrs.http.runtime import Runtime
 from lrs.settings import Settings
 from lrs.store import credentials
 from lrs.store import statements as statement_store
+from lrs.store.appender import Appender
 from lrs.store.engine import database_url, make_engine
 from lrs.store.setting import signing_key
 
@@ -86,7 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with engine.connect() as conn:
                 return await credentials.verify(conn, key_, secret)
 
-        app.state.runtime = Runtime(settings, engine, Authenticator(verify), key)
+        app.state.runtime = Runtime(settings, engine, Authenticator(verify), key, Appender(engine))
         gc.collect()
         gc.freeze()
         try:

@@ -80,3 +80,18 @@ async def test_more_paging_during_writes_never_repeats_or_skips(app: FastAPI, db
         await writers
     assert len(seen) == len(set(seen))
     assert before <= set(seen)
+
+
+async def test_group_commit_keeps_requests_independent(app: FastAPI, db: asyncpg.Connection) -> None:
+    """ADR 0002 group commit: requests sharing a transaction succeed or fail alone (C §3.2 per request)."""
+    async with XAPI(app) as c:
+        taken = {"id": "9a8f1b4e-6c2d-4e7a-9b1c-2d3e4f5a6b7c", **statement("first")}
+        assert (await c.post("/statements", json=taken)).status_code == 200
+        clash = {**taken, "result": {"success": False}}
+        posts = [c.post("/statements", json=[statement(f"ok{i}") for _ in range(3)]) for i in range(10)]
+        posts.insert(5, c.post("/statements", json=[statement("x"), clash]))
+        answers = await asyncio.gather(*posts)
+    assert [r.status_code for r in answers].count(409) == 1
+    assert answers[5].status_code == 409
+    assert all(r.status_code == 200 for i, r in enumerate(answers) if i != 5)
+    assert await db.fetchval("SELECT count(*) FROM statement") == 1 + 10 * 3

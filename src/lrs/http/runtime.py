@@ -10,6 +10,7 @@ from starlette.requests import Request
 from lrs.auth import Authenticator, Principal
 from lrs.http.headers import VERSION
 from lrs.settings import Settings
+from lrs.store.appender import Appender
 from lrs.xapi.version import Version, negotiate
 
 
@@ -21,6 +22,7 @@ class Runtime:
     engine: AsyncEngine
     auth: Authenticator
     more_key: bytes
+    appender: Appender
 
 
 def runtime(request: Request) -> Runtime:

@@ -79,10 +79,11 @@ async def _store(
     def same(stored: dict[str, Any], incoming: dict[str, Any]) -> bool:
         return equivalent(stored, incoming, version)
 
-    async with rt.engine.connect() as conn:
-        await store.insert_statements(
-            conn, batch, principal.credential_id, same, upload.parts if upload is not None else None
-        )
+    if upload is not None and upload.parts:
+        async with rt.engine.connect() as conn:  # attachment content: a transaction of its own (ADR 0007)
+            await store.insert_statements(conn, batch, principal.credential_id, same, upload.parts)
+    else:
+        await rt.appender.append(batch, principal.credential_id, same)
 
 
 async def _consistent(rt: Runtime) -> str:

@@ -48,11 +48,23 @@ class StoredRow:
     voided: bool
 
 
+Same = Callable[[dict[str, Any], dict[str, Any]], bool]
+
+
+@dataclass(slots=True)
+class Job:
+    """One request's batch for the append: its statements, whose they are, and how to compare re-posts."""
+
+    batch: Sequence[Prepared]
+    credential_id: int | None
+    same: Same
+
+
 async def insert_statements(
     conn: AsyncConnection,
     batch: Sequence[Prepared],
     credential_id: int | None,
-    same: Callable[[dict[str, Any], dict[str, Any]], bool],
+    same: Same,
     attachments: Mapping[str, Blob] | None = None,
 ) -> int:
     """Store a batch atomically in a transaction of its own (C §2.1.1-2.1.2, D §2.3.1-2.3.2); return how many
@@ -64,51 +76,36 @@ async def insert_statements(
     async with db.transaction():
         if attachments:
             await store_contents(db, attachments.values())
-        return await _insert(db, batch, credential_id, same)
+        (outcome,) = await append_jobs(db, [Job(batch, credential_id, same)])
+        if isinstance(outcome, Exception):
+            raise outcome
+    return outcome
 
 
-async def _insert(
-    db: Any,
-    batch: Sequence[Prepared],
-    credential_id: int | None,
-    same: Callable[[dict[str, Any], dict[str, Any]], bool],
-) -> int:
-    await db.execute("SELECT pg_advisory_xact_lock($1)", WRITE_LOCK)
-    ids = [p.id for p in batch]
-    existing = {
-        str(r["id"]): r["payload"]
-        for r in await db.fetch("SELECT id, payload FROM statement WHERE id = ANY($1::uuid[])", ids)
-    }
-    fresh: list[Prepared] = []
-    for index, p in enumerate(batch):
-        if p.id in existing:
-            if not same(orjson.loads(existing[p.id]), p.original):
-                raise Conflict(f"statement {p.id} already exists with different content", index=index)
-        else:
-            fresh.append(p)
-    if not fresh:
-        return 0
-    head = await db.fetchrow(
-        "SELECT clock_timestamp() AS now, s.seq, s.stored FROM (SELECT 1) one "
-        "LEFT JOIN LATERAL (SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1) s ON true"
-    )
-    last_seq = head["seq"] or 0
-    stored = to_ms(head["now"])
-    if head["stored"] is not None and stored < head["stored"]:
-        stored = head["stored"]  # never decreases, even if the clock steps back
-    stored_text = format_stored(stored)
+APPEND_SQL = """
+WITH s AS (
+  INSERT INTO statement (seq, id, stored, credential_id, is_voiding, payload)
+  SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::bool[], $6::text[])
+), k AS (
+  INSERT INTO statement_key (key, seq, main) SELECT * FROM unnest($7::text[], $8::bigint[], $9::bool[])
+), r AS (
+  INSERT INTO statement_ref (target, seq) SELECT * FROM unnest($10::uuid[], $11::bigint[])
+), v AS (
+  INSERT INTO voided (target, voiding_seq) SELECT * FROM unnest($12::uuid[], $13::bigint[]) ON CONFLICT DO NOTHING
+), d AS (
+  INSERT INTO activity AS a (iri, definition) SELECT * FROM unnest($14::text[], $15::jsonb[])
+  ON CONFLICT (iri) DO UPDATE SET definition = lrs_merge_definition(a.definition, EXCLUDED.definition), updated = now()
+  WHERE a.definition IS DISTINCT FROM lrs_merge_definition(a.definition, EXCLUDED.definition)
+)
+SELECT r.target::text AS target, r.seq, s2.id::text AS id
+FROM statement_ref r JOIN statement s2 ON s2.seq = r.seq WHERE r.target = ANY($2::uuid[])
+"""
 
-    keys_by_id: dict[str, dict[str, bool]] = {p.id: dict(p.keys) for p in fresh}
-    targets = {p.ref_target for p in fresh if p.ref_target is not None} - keys_by_id.keys()
-    inherited: dict[str, dict[str, bool]] = {}
-    if targets:
-        for r in await db.fetch(
-            "SELECT s.id, k.key, k.main FROM statement s JOIN statement_key k ON k.seq = s.seq "
-            "WHERE s.id = ANY($1::uuid[])",
-            list(targets),
-        ):
-            inherited.setdefault(str(r["id"]), {})[r["key"]] = r["main"]
-    # StatementRef filter rule (C §2.1.3): a referrer matches what its target matches, recursively.
+
+def _inherit(
+    fresh: Sequence[Prepared], keys_by_id: dict[str, dict[str, bool]], inherited: dict[str, dict[str, bool]]
+) -> None:
+    """StatementRef filter rule (C §2.1.3): a referrer matches what its target matches, recursively."""
     for _ in range(len(fresh)):
         changed = False
         for p in fresh:
@@ -117,53 +114,93 @@ async def _insert(
             source = keys_by_id.get(p.ref_target) or inherited.get(p.ref_target) or {}
             mine = keys_by_id[p.id]
             for key, main in source.items():
-                if mine.get(key) is None or (main and not mine[key]):
+                if key not in mine or (main and not mine[key]):
                     mine[key] = mine.get(key, False) or main
                     changed = True
         if not changed:
-            break
+            return
 
-    seqs = {p.id: last_seq + i + 1 for i, p in enumerate(fresh)}
-    await db.copy_records_to_table(
-        "statement",
-        records=[(seqs[p.id], p.id, stored, credential_id, p.is_voiding, p.payload(stored_text)) for p in fresh],
-        columns=["seq", "id", "stored", "credential_id", "is_voiding", "payload"],
+
+async def append_jobs(db: Any, jobs: Sequence[Job]) -> list[int | Exception]:
+    """Append several requests' batches inside the caller's transaction in two round trips (ADR 0002):
+    `lrs_append_begin` takes the write lock and reads the head, the ids already stored and the keys of
+    StatementRef targets; one statement then inserts statements, filter keys, refs, voids and definitions.
+    Each job's outcome is its number of new statements, or the Conflict that rejects that job alone."""
+    ids = [p.id for job in jobs for p in job.batch]
+    targets = list({p.ref_target for job in jobs for p in job.batch if p.ref_target is not None})
+    head = await db.fetchrow("SELECT * FROM lrs_append_begin($1, $2::uuid[], $3::uuid[])", WRITE_LOCK, ids, targets)
+    existing = {str(i): payload for i, payload in orjson.loads(head["existing"] or "[]")}
+    outcomes: list[int | Exception] = []
+    fresh: list[Prepared] = []
+    credentials: list[int | None] = []
+    for job in jobs:
+        mine: list[Prepared] = []
+        failure: Exception | None = None
+        for index, p in enumerate(job.batch):
+            if p.id not in existing:
+                mine.append(p)
+            elif not job.same(orjson.loads(existing[p.id]), p.original):
+                failure = Conflict(f"statement {p.id} already exists with different content", index=index)
+                break
+        outcomes.append(failure if failure is not None else len(mine))
+        if failure is None:
+            fresh.extend(mine)
+            credentials.extend([job.credential_id] * len(mine))
+    if not fresh:
+        return outcomes
+    stored = to_ms(head["now"])
+    if head["last_stored"] is not None and stored < head["last_stored"]:
+        stored = head["last_stored"]  # never decreases, even if the clock steps back
+    stored_text = format_stored(stored)
+    last_seq = head["last_seq"] or 0
+
+    keys_by_id: dict[str, dict[str, bool]] = {p.id: dict(p.keys) for p in fresh}
+    inherited: dict[str, dict[str, bool]] = {}
+    for target, key, main in orjson.loads(head["inherited"] or "[]"):
+        inherited.setdefault(str(target), {})[key] = main
+    _inherit(fresh, keys_by_id, inherited)
+
+    seqs = range(last_seq + 1, last_seq + 1 + len(fresh))
+    key_rows = [(k, seq, m) for p, seq in zip(fresh, seqs, strict=True) for k, m in keys_by_id[p.id].items()]
+    refs = [(p.ref_target, seq) for p, seq in zip(fresh, seqs, strict=True) if p.ref_target is not None]
+    voids = [(p.ref_target, seq) for p, seq in zip(fresh, seqs, strict=True) if p.is_voiding]
+    definitions: dict[str, dict[str, Any]] = {}
+    for p in fresh:
+        for iri, definition in p.definitions:
+            definitions[iri] = merge_definition(definitions.get(iri), definition)
+    referrers = await db.fetch(
+        APPEND_SQL,
+        list(seqs),
+        [p.id for p in fresh],
+        [stored] * len(fresh),
+        credentials,
+        [p.is_voiding for p in fresh],
+        [p.payload(stored_text) for p in fresh],
+        [k for k, _, _ in key_rows],
+        [s for _, s, _ in key_rows],
+        [m for _, _, m in key_rows],
+        [t for t, _ in refs],
+        [s for _, s in refs],
+        [t for t, _ in voids],
+        [s for _, s in voids],
+        list(definitions),
+        [orjson.dumps(d).decode() for d in definitions.values()],
     )
-    await db.copy_records_to_table(
-        "statement_key",
-        records=[(key, seqs[p.id], main) for p in fresh for key, main in keys_by_id[p.id].items()],
-        columns=["key", "seq", "main"],
-    )
-    refs = [(p.ref_target, seqs[p.id]) for p in fresh if p.ref_target is not None]
-    if refs:
-        await db.executemany("INSERT INTO statement_ref (target, seq) VALUES ($1::uuid, $2)", refs)
-        voids = [(p.ref_target, seqs[p.id]) for p in fresh if p.is_voiding]
-        if voids:
-            await db.executemany(
-                "INSERT INTO voided (target, voiding_seq) VALUES ($1::uuid, $2) ON CONFLICT DO NOTHING", voids
-            )
-    await _backfill_referrers(db, {p.id: keys_by_id[p.id] for p in fresh})
-    await _learn_definitions(db, [d for p in fresh for d in p.definitions])
-    return len(fresh)
+    if referrers:
+        await _backfill_referrers(db, keys_by_id, referrers)
+    return outcomes
 
 
-async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]]) -> None:
+async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]], rows: Sequence[Any]) -> None:
     """Give statements stored earlier that reference the new ones their targets' keys (late targets)."""
     pending = new
     for _ in range(16):
-        if not pending:
-            return
-        rows = await db.fetch(
-            "SELECT r.target, r.seq, s.id FROM statement_ref r JOIN statement s ON s.seq = r.seq "
-            "WHERE r.target = ANY($1::uuid[])",
-            list(pending),
-        )
         nxt: dict[str, dict[str, bool]] = {}
         records: list[tuple[str, int, bool]] = []
         for r in rows:
-            keys = pending[str(r["target"])]
+            keys = pending[r["target"]]
             records.extend((key, r["seq"], main) for key, main in keys.items())
-            nxt.setdefault(str(r["id"]), {}).update(keys)
+            nxt.setdefault(r["id"], {}).update(keys)
         if records:
             await db.executemany(
                 "INSERT INTO statement_key (key, seq, main) VALUES ($1, $2, $3) "
@@ -171,24 +208,13 @@ async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]]) -> None:
                 records,
             )
         pending = nxt
-
-
-async def _learn_definitions(db: Any, found: list[tuple[str, dict[str, Any]]]) -> None:
-    """Fold the batch's activity definitions into the canonical ones (ADR 0003)."""
-    if not found:
-        return
-    iris = list({iri for iri, _ in found})
-    current: dict[str, dict[str, Any]] = {
-        r["iri"]: orjson.loads(r["definition"])
-        for r in await db.fetch("SELECT iri, definition::text AS definition FROM activity WHERE iri = ANY($1)", iris)
-    }
-    for iri, definition in found:
-        current[iri] = merge_definition(current.get(iri), definition)
-    await db.executemany(
-        "INSERT INTO activity (iri, definition) VALUES ($1, $2::jsonb) "
-        "ON CONFLICT (iri) DO UPDATE SET definition = EXCLUDED.definition, updated = now()",
-        [(iri, orjson.dumps(current[iri]).decode()) for iri in iris],
-    )
+        rows = await db.fetch(
+            "SELECT r.target::text AS target, r.seq, s.id::text AS id FROM statement_ref r "
+            "JOIN statement s ON s.seq = r.seq WHERE r.target = ANY($1::uuid[])",
+            list(pending),
+        )
+        if not rows:
+            return
 
 
 CONSISTENT_SQL = "SELECT lrs_idle_now($1) AS idle, (SELECT stored FROM statement ORDER BY seq DESC LIMIT 1) AS newest"

@@ -1,0 +1,90 @@
+"""Group commit for statement writes: concurrent requests in one worker share one locked transaction (ADR 0002).
+
+Every append holds the global write lock through its commit, so throughput is bounded by commits per second,
+not by statements. While one group commits, requests queue; the next group takes them all, up to a size limit,
+and each request still succeeds or fails on its own (a 409 rejects only its request).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lrs.store.statements import Job, Same, _driver, append_jobs
+from lrs.xapi.prepare import Prepared
+
+
+@dataclass(slots=True)
+class _Pending:
+    job: Job
+    future: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+class Appender:
+    """Coalesces concurrent statement appends of one process into shared transactions."""
+
+    def __init__(self, engine: AsyncEngine, max_group: int = 2000) -> None:
+        self._engine = engine
+        self._max_group = max_group
+        self._queue: deque[_Pending] = deque()
+        self._draining = False
+
+    async def append(self, batch: Sequence[Prepared], credential_id: int | None, same: Same) -> int:
+        """Store one request's batch atomically (C §2.1.2); return how many statements were new."""
+        pending = _Pending(Job(batch, credential_id, same))
+        self._queue.append(pending)
+        if not self._draining:
+            self._draining = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await pending.future
+
+    def _take(self) -> list[_Pending]:
+        """The next group: queued requests up to the size limit, none naming an id another already names."""
+        group: list[_Pending] = []
+        ids: set[str] = set()
+        size = 0
+        kept: deque[_Pending] = deque()
+        while self._queue:
+            item = self._queue.popleft()
+            mine = {p.id for p in item.job.batch}
+            if group and (size + len(mine) > self._max_group or not ids.isdisjoint(mine)):
+                kept.append(item)
+                continue
+            group.append(item)
+            ids |= mine
+            size += len(mine)
+        self._queue = kept
+        return group
+
+    async def _drain(self) -> None:
+        try:
+            while self._queue:
+                await self._write(self._take())
+        finally:
+            self._draining = False
+
+    async def _write(self, group: list[_Pending]) -> None:
+        try:
+            async with self._engine.connect() as conn:
+                db = await _driver(conn)
+                async with db.transaction():
+                    outcomes = await append_jobs(db, [p.job for p in group])
+        except Exception as exc:
+            if len(group) == 1:
+                if not group[0].future.done():
+                    group[0].future.set_exception(exc)
+                return
+            for one in group:  # isolate the request that broke the group
+                await self._write([one])
+            return
+        for pending, outcome in zip(group, outcomes, strict=True):
+            if pending.future.done():
+                continue
+            if isinstance(outcome, Exception):
+                pending.future.set_exception(outcome)
+            else:
+                pending.future.set_result(outcome)
