@@ -49,7 +49,7 @@ async def test_following_by_consistent_through_sees_each_statement_once(app: Fas
                     if not body["more"]:
                         break
                     r = await c.get(body["more"].removeprefix("/xapi"))
-                cursor = through
+                cursor = max(cursor, through, key=instant)  # the header may step back while a write is in flight
                 if done:
                     return
                 await asyncio.sleep(0.005)
