@@ -58,7 +58,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "statement_key",
-        sa.Column("key", sa.Text, nullable=False),
+        sa.Column("key", pg.UUID(as_uuid=False), nullable=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("main", sa.Boolean, nullable=False),
         sa.PrimaryKeyConstraint("key", "seq", name="statement_key_pkey"),

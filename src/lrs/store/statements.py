@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,12 @@ from lrs.xapi.prepare import Prepared
 WRITE_LOCK = 0x1A5_57A7
 _ONE_MS = dt.timedelta(milliseconds=1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def key_id(key: str) -> str:
+    """The stored form of a filter key: a 128-bit BLAKE2b digest as a UUID, a fifth the size of the IRIs in the
+    index and collision-free in practice (ADR 0002)."""
+    return hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
 
 
 def to_ms(value: dt.datetime) -> dt.datetime:
@@ -87,7 +94,7 @@ WITH s AS (
   INSERT INTO statement (seq, id, stored, credential_id, is_voiding, payload)
   SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::bool[], $6::text[])
 ), k AS (
-  INSERT INTO statement_key (key, seq, main) SELECT * FROM unnest($7::text[], $8::bigint[], $9::bool[])
+  INSERT INTO statement_key (key, seq, main) SELECT * FROM unnest($7::uuid[], $8::bigint[], $9::bool[])
 ), r AS (
   INSERT INTO statement_ref (target, seq) SELECT * FROM unnest($10::uuid[], $11::bigint[])
 ), v AS (
@@ -154,10 +161,10 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> list[int | Exception]:
     stored_text = format_stored(stored)
     last_seq = head["last_seq"] or 0
 
-    keys_by_id: dict[str, dict[str, bool]] = {p.id: dict(p.keys) for p in fresh}
+    keys_by_id: dict[str, dict[str, bool]] = {p.id: {key_id(k): m for k, m in p.keys.items()} for p in fresh}
     inherited: dict[str, dict[str, bool]] = {}
     for target, key, main in orjson.loads(head["inherited"] or "[]"):
-        inherited.setdefault(str(target), {})[key] = main
+        inherited.setdefault(str(target), {})[key.replace("-", "")] = main
     _inherit(fresh, keys_by_id, inherited)
 
     seqs = range(last_seq + 1, last_seq + 1 + len(fresh))
@@ -320,12 +327,13 @@ async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) 
         key, main = filters[0]
         source = "statement_key d JOIN statement s ON s.seq = d.seq"
         order_col = "d.seq"
-        where.append(f"d.key = {arg(key)} AND d.seq > {low} AND d.seq <= {high}")
+        where.append(f"d.key = {arg(key_id(key))}::uuid AND d.seq > {low} AND d.seq <= {high}")
         if main:
             where.append("d.main")
         for key, main in filters[1:]:
             extra = " AND k.main" if main else ""
-            where.append(f"EXISTS (SELECT 1 FROM statement_key k WHERE k.key = {arg(key)} AND k.seq = s.seq{extra})")
+            probe = f"k.key = {arg(key_id(key))}::uuid AND k.seq = s.seq{extra}"
+            where.append(f"EXISTS (SELECT 1 FROM statement_key k WHERE {probe})")
     else:
         source = "statement s"
         order_col = "s.seq"

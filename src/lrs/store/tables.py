@@ -36,13 +36,14 @@ statement = Table(
 )
 Index("statement_stored_idx", statement.c.stored, statement.c.seq)
 
-# Filter keys: one row per (key, statement). key = kind prefix + value: "a:" actor IFI, "o:" activity IRI,
+# Filter keys: one row per (key, statement), the key stored as a 128-bit BLAKE2b digest (store.statements.key_id)
+# of kind prefix + value: "a:" actor IFI, "o:" activity IRI,
 # "v:" verb IRI, "r:" registration. `main` is true where the plain filter matches (actor/object for agents, object
 # for activities); related_* filters match any row. Rows of a StatementRef target are copied to the referrer.
 statement_key = Table(
     "statement_key",
     metadata,
-    Column("key", Text, nullable=False),
+    Column("key", UUID(as_uuid=False), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("main", Boolean, nullable=False),
     PrimaryKeyConstraint("key", "seq", name="statement_key_pkey"),
