@@ -204,6 +204,42 @@ def import_(
 
 
 @app.command()
+def bench(
+    url: Annotated[str, typer.Argument(help="the LRS's xAPI base URL, e.g. http://127.0.0.1:8000/xapi")],
+    key: Annotated[str, typer.Option(help="credential key (needs statements/write, statements/read, state)")],
+    secret: Annotated[str, typer.Option(help="credential secret")],
+    duration: Annotated[float, typer.Option(help="seconds per scenario")] = 8.0,
+    writes: Annotated[bool, typer.Option(help="also run the POST and State scenarios (they add data)")] = True,
+    out: Annotated[Path | None, typer.Option(help="write the results as JSON here")] = None,
+) -> None:
+    """Run the benchmark scenarios against a running LRS and print a table (`make bench` does more)."""
+    from lrs.bench import scenario as sc
+
+    target = sc.Target(url, key, secret)
+
+    async def run() -> list[sc.Row]:
+        vocab = sc.vocabulary(11)
+        rows = [(await sc.get_scenario(target, name, vocab, clients=16, duration=duration))[0] for name in sc.GETS]
+        rows.append(await sc.paging(target))
+        if writes:
+            pool = sc.StatementPool(seed=12)
+            rows.append(await sc.post_batches(target, pool, clients=8, size=100, duration=duration))
+            rows.append(await sc.post_single(target, pool, clients=16, duration=duration))
+            rows.append(await sc.documents(target, clients=16, duration=duration))
+        return rows
+
+    rows = asyncio.run(run())
+    table = Table("scenario", "clients", "rate", "unit", "p50 ms", "p99 ms", "errors")
+    for r in rows:
+        table.add_row(
+            r.name, str(r.clients), f"{r.per_second:,.0f}", r.unit, f"{r.p50_ms:.1f}", f"{r.p99_ms:.1f}", str(r.errors)
+        )
+    console.print(table)
+    if out:
+        out.write_text(json.dumps([r.as_dict() for r in rows], indent=2))
+
+
+@app.command()
 def openapi(out: Annotated[Path, typer.Argument()] = Path("openapi/openapi.json")) -> None:
     """Write the OpenAPI document of the app."""
     from lrs.app import create_app
