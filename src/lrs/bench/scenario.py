@@ -227,19 +227,24 @@ async def paging(t: Target, *, total: int = 10_000, limit: int = 100) -> Row:
 
 
 async def documents(t: Target, *, clients: int, duration: float) -> Row:
-    """State document PUT then GET, alternating, over a set of agents and state ids."""
-    headers = t.headers({"Content-Type": "application/json"})
+    """State documents: each PUT stores a new document (a learner's bookmark), the next request GETs it back."""
+    put_headers = t.headers({"Content-Type": "application/json"})
+    get_headers = t.headers()
     rng = random.Random(5)
-    reqs = []
-    for i in range(400):
-        agent = quote(orjson.dumps({"mbox": f"mailto:learner{i % 97}@example.com"}).decode())
-        q = f"activityId={quote('https://lms.example.com/courses/x')}&agent={agent}&stateId=bookmark-{i % 13}"
-        body = orjson.dumps({"location": rng.randint(0, 1000), "suspend": "x" * rng.randint(10, 400)})
-        reqs.append(encode("PUT", f"{t.path}/activities/state?{q}", t.host, headers, body))
-        reqs.append(encode("GET", f"{t.path}/activities/state?{q}", t.host, t.headers()))
+    run = uuid.uuid4().hex[:8]
+    activity = quote("https://lms.example.com/courses/x")
+
+    def target(n: int) -> str:
+        agent = quote(orjson.dumps({"mbox": f"mailto:learner{n % 97}@example.com"}).decode())
+        return f"{t.path}/activities/state?activityId={activity}&agent={agent}&stateId=bookmark-{run}-{n}"
 
     def make(i: int) -> tuple[bytes, int]:
-        return reqs[i % len(reqs)], 1
+        # Even requests PUT new document i/2; odd ones GET one PUT 4*clients requests earlier (long stored).
+        lag = 2 * clients
+        if i % 2 == 1 and i // 2 >= lag:
+            return encode("GET", target(i // 2 - lag), t.host, get_headers), 1
+        body = orjson.dumps({"location": rng.randint(0, 1000), "suspend": "x" * rng.randint(10, 400)})
+        return encode("PUT", target(i // 2 if i % 2 == 0 else 10**9 + i), t.host, put_headers, body), 1
 
     result = await run_load(t.host, t.port, clients, make, duration=duration)
     return summarise("State PUT/GET", clients, result, "requests/s")
