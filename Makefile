@@ -18,8 +18,8 @@ run: install
 	$(BIN)/lrs serve
 
 lint: install
-	$(BIN)/ruff check src tests conformance
-	$(BIN)/ruff format --check src tests conformance
+	$(BIN)/ruff check src tests conformance openapi migrations
+	$(BIN)/ruff format --check src tests conformance openapi migrations
 
 typecheck: install
 	$(BIN)/mypy

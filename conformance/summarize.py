@@ -93,7 +93,7 @@ def walk(data: dict[str, Any]) -> list[TestResult]:
         title = node.get("title") or ""
         children = node.get("tests") or []
         depth = len(ancestors)  # 0 = mocha root suite ("")
-        path = ancestors[1:] + [title] if depth else []
+        path = [*ancestors[1:], title] if depth else []
         section = path[0] if path else "(root suite)"
         requirement = path[1] if len(path) > 1 else ""
         status = node.get("status") or ""
@@ -129,7 +129,7 @@ def walk(data: dict[str, Any]) -> list[TestResult]:
             )
         for child in children:
             if isinstance(child, dict):
-                visit(child, ancestors + [title])
+                visit(child, [*ancestors, title])
 
     root = data.get("log")
     if isinstance(root, dict):
@@ -159,10 +159,7 @@ def build_report(data: dict[str, Any], log_path: Path) -> dict[str, Any]:
                 path=[],
                 title=f"run did not finish: state={state!r}",
                 status="failed",
-                error=(
-                    "The suite ended early (child process crashed or was cancelled); "
-                    "results are incomplete."
-                ),
+                error=("The suite ended early (child process crashed or was cancelled); results are incomplete."),
             )
         )
     leaf_failures = sum(1 for f in failures if not f.is_hook_failure)
@@ -227,7 +224,7 @@ def format_text(report: dict[str, Any], max_error_lines: int = 1) -> str:
                     else:
                         label = " > ".join(sub) + ("  (hook)" if f["is_hook_failure"] else "")
                     out.append(f"{indent}x {label}")
-                    err_lines = [l.strip() for l in (f["error"] or "").splitlines() if l.strip()]
+                    err_lines = [line.strip() for line in (f["error"] or "").splitlines() if line.strip()]
                     for line in err_lines[: max(1, max_error_lines)]:
                         out.append(f"{indent}    {line[:300]}")
         out.append("")
@@ -240,7 +237,11 @@ def format_text(report: dict[str, Any], max_error_lines: int = 1) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("result", type=Path, help="JSON log file, logs directory, or console-runner stdout capture")
-    ap.add_argument("--json", metavar="PATH", help="also write machine-readable results to PATH ('-' = stdout; text then goes to stderr)")
+    ap.add_argument(
+        "--json",
+        metavar="PATH",
+        help="also write machine-readable results to PATH ('-' = stdout; text then goes to stderr)",
+    )
     ap.add_argument("--max-error-lines", type=int, default=1, help="error lines to show per failure (default 1)")
     args = ap.parse_args(argv)
 

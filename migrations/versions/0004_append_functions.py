@@ -37,6 +37,20 @@ def upgrade() -> None:
         END $$
         """
     )
+    # The reader's view of the head (ADR 0002): first the idle clock, then, with a later snapshot, the newest
+    # statement. A writer committing after that read took the lock after the idle check, so its `stored` is at
+    # or after the idle clock; one committing before is counted in last_seq.
+    op.execute(
+        """
+        CREATE FUNCTION lrs_head(
+            lock_key bigint, OUT idle timestamptz, OUT last_seq bigint, OUT last_stored timestamptz)
+        LANGUAGE plpgsql VOLATILE AS $$
+        BEGIN
+          idle := lrs_idle_now(lock_key);
+          SELECT s.seq, s.stored INTO last_seq, last_stored FROM statement s ORDER BY s.seq DESC LIMIT 1;
+        END $$
+        """
+    )
     # ADR 0003 in SQL: the new definition's properties win, name and description merge per language.
     op.execute(
         """
@@ -55,4 +69,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS lrs_merge_definition(jsonb, jsonb)")
+    op.execute("DROP FUNCTION IF EXISTS lrs_head(bigint)")
     op.execute("DROP FUNCTION IF EXISTS lrs_append_begin(bigint, uuid[], uuid[])")

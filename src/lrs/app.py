@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import orjson
 from fastapi import FastAPI
@@ -26,7 +28,7 @@ from lrs.settings import Settings
 from lrs.store import credentials
 from lrs.store import statements as statement_store
 from lrs.store.appender import Appender
-from lrs.store.engine import database_url, make_engine
+from lrs.store.engine import ROOT, database_url, make_engine
 from lrs.store.setting import signing_key
 
 log = logging.getLogger("lrs")
@@ -61,6 +63,13 @@ class VersionHeader:
 def error_response(error: LRSError) -> Response:
     """The xAPI error body for an LRSError (C §3.2)."""
     return Response(orjson.dumps(error.to_json()), status_code=error.status, media_type="application/json")
+
+
+@functools.cache
+def published_openapi() -> dict[str, Any]:
+    """The committed OpenAPI document (openapi/openapi.json, written by openapi/build.py), read once."""
+    document: dict[str, Any] = orjson.loads((ROOT / "openapi" / "openapi.json").read_bytes())
+    return document
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -104,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url="/xapi/extensions/docs",
         redoc_url=None,
     )
+    app.openapi = published_openapi  # type: ignore[method-assign]  # the hand-written document, not a generated one
     app.include_router(about.router)
     app.include_router(statements.router)
     app.include_router(state.router)

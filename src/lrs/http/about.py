@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from lrs.query.statements import check_names
+from lrs.xapi.parameter import check_names
 from lrs.xapi.version import Version
 
 router = APIRouter()

@@ -10,9 +10,9 @@ from lrs.errors import BadRequest
 from lrs.http.documents import json_response
 from lrs.http.headers import http_date
 from lrs.http.runtime import caller
-from lrs.query.statements import check_names
 from lrs.store.activities import get_activity
 from lrs.xapi.document import activity_object, parse_activity_id
+from lrs.xapi.parameter import check_names
 
 router = APIRouter()
 PATH = "/xapi/activities"

@@ -9,8 +9,8 @@ from starlette.responses import Response
 from lrs.errors import BadRequest
 from lrs.http.documents import json_response
 from lrs.http.runtime import caller
-from lrs.query.statements import check_names
-from lrs.xapi.document import parse_agent, person
+from lrs.xapi.document import person
+from lrs.xapi.parameter import agent_param, check_names
 
 router = APIRouter()
 PATH = "/xapi/agents"
@@ -23,4 +23,4 @@ async def agents(request: Request) -> Response:
     p = check_names(list(request.query_params.multi_items()), ("agent",))
     if "agent" not in p:
         raise BadRequest("parameter 'agent' is required by the Agents resource")
-    return json_response(request, person(parse_agent(p["agent"], version)))
+    return json_response(request, person(agent_param(p["agent"], version, allow_group=False)))

@@ -20,7 +20,6 @@ from lrs.http.runtime import Runtime, caller
 from lrs.query import cursor
 from lrs.query.statements import (
     StatementQuery,
-    check_names,
     page_size,
     parse_query,
     with_position,
@@ -29,6 +28,7 @@ from lrs.store import attachments as attachment_store
 from lrs.store import statements as store
 from lrs.xapi import formats
 from lrs.xapi.equivalence import equivalent
+from lrs.xapi.parameter import check_names
 from lrs.xapi.prepare import Prepared, prepare
 from lrs.xapi.signature import attachments_of, signature_hashes, verify_signature
 from lrs.xapi.validate import validate_batch, validate_statement

@@ -7,12 +7,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-import orjson
-
 from lrs.errors import BadRequest
 from lrs.xapi.ifi import ifi_key
+from lrs.xapi.parameter import agent_param, check_names
 from lrs.xapi.syntax import is_iri, is_uuid
-from lrs.xapi.validate import parse_timestamp, validate_agent
+from lrs.xapi.validate import parse_timestamp
 from lrs.xapi.version import Version
 
 SINGLE = ("statementId", "voidedStatementId")
@@ -63,22 +62,6 @@ class StatementQuery:
         return self.statement_id is not None or self.voided_statement_id is not None
 
 
-def check_names(params: Sequence[tuple[str, str]], allowed: Sequence[str]) -> dict[str, str]:
-    """Reject unknown, wrong-case and repeated parameters (C §3.2 / checklist A9); return them as a dict."""
-    out: dict[str, str] = {}
-    lower = {a.lower(): a for a in allowed}
-    for name, value in params:
-        if name not in allowed:
-            proper = lower.get(name.lower())
-            if proper is not None:
-                raise BadRequest(f"unknown parameter {name!r}: parameter names are case-sensitive, use {proper!r}")
-            raise BadRequest(f"unknown parameter {name!r}")
-        if name in out:
-            raise BadRequest(f"parameter {name!r} given more than once")
-        out[name] = value
-    return out
-
-
 def _bool(name: str, value: str) -> bool:
     if value == "true":
         return True
@@ -91,21 +74,6 @@ def _uuid(name: str, value: str) -> str:
     if not is_uuid(value):
         raise BadRequest(f"parameter {name!r} must be a UUID, got {value!r}")
     return value.lower()
-
-
-def agent_param(value: str, version: Version, name: str = "agent") -> dict[str, Any]:
-    """Parse an Agent-valued parameter: JSON of an Agent or identified Group (D §2.4.2)."""
-    try:
-        agent = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"parameter {name!r} is not valid JSON: {exc}") from None
-    if not isinstance(agent, dict):
-        raise BadRequest(f"parameter {name!r} must be a JSON object (an Agent or identified Group)")
-    try:
-        validate_agent(agent, version, path=name)
-    except BadRequest as exc:
-        raise BadRequest(f"parameter {name!r} is not a valid Agent: {exc.describe()}") from None
-    return agent
 
 
 def parse_query(params: Sequence[tuple[str, str]], version: Version) -> StatementQuery:

@@ -224,7 +224,7 @@ async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]], rows: Se
             return
 
 
-CONSISTENT_SQL = "SELECT lrs_idle_now($1) AS idle, (SELECT stored FROM statement ORDER BY seq DESC LIMIT 1) AS newest"
+HEAD_SQL = "SELECT * FROM lrs_head($1)"
 
 
 def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> dt.datetime:
@@ -243,8 +243,8 @@ def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> 
 async def consistent_through(conn: AsyncConnection) -> dt.datetime:
     """The instant up to which every statement is visible to queries (C §2.1.3; ADR 0002)."""
     db = await _driver(conn)
-    r = await db.fetchrow(CONSISTENT_SQL, WRITE_LOCK)
-    return consistent_instant(r["idle"], r["newest"])
+    r = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
+    return consistent_instant(r["idle"], r["last_stored"])
 
 
 async def get_statement(conn: AsyncConnection, statement_id: str) -> StoredRow | None:
@@ -286,13 +286,9 @@ async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) 
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
     unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
     db = await _driver(conn)
-    head = await db.fetchrow(
-        "SELECT lrs_idle_now($1) AS idle, s.seq, s.stored FROM (SELECT 1) one "
-        "LEFT JOIN LATERAL (SELECT seq, stored FROM statement ORDER BY seq DESC LIMIT 1) s ON true",
-        WRITE_LOCK,
-    )
-    ct = consistent_instant(head["idle"], head["stored"])
-    bound = q.bound if q.bound is not None else int(head["seq"] or 0)
+    head = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
+    ct = consistent_instant(head["idle"], head["last_stored"])
+    bound = q.bound if q.bound is not None else int(head["last_seq"] or 0)
     args: list[Any] = []
 
     def arg(value: Any) -> str:

@@ -18,13 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
-
 from lrs.errors import BadRequest, Conflict, PreconditionFailed
-from lrs.query.statements import check_names
 from lrs.xapi.ifi import ifi_key
+from lrs.xapi.parameter import agent_param, check_names
 from lrs.xapi.syntax import is_iri, is_uuid
-from lrs.xapi.validate import parse_timestamp, validate_agent
+from lrs.xapi.validate import parse_timestamp
 from lrs.xapi.version import Version
 
 JSON_TYPE = "application/json"
@@ -119,21 +117,6 @@ def parse_activity_id(value: str, name: str = "activityId", *, key: bool = True)
     return value
 
 
-def parse_agent(value: str, version: Version, name: str = "agent") -> dict[str, Any]:
-    """An `agent` parameter of the document and Agents resources: JSON of an Agent, never a Group (C §2.3-2.6)."""
-    try:
-        agent = orjson.loads(value)
-    except orjson.JSONDecodeError as exc:
-        raise BadRequest(f"parameter {name!r} is not valid JSON: {exc}") from None
-    if not isinstance(agent, dict):
-        raise BadRequest(f"parameter {name!r} must be a JSON object (an Agent), got {value[:80]!r}")
-    try:
-        validate_agent(agent, version, path=name, allow_group=False)
-    except BadRequest as exc:
-        raise BadRequest(f"parameter {name!r} is not a valid Agent: {exc.describe()}") from None
-    return agent
-
-
 def agent_key(agent: dict[str, Any], name: str = "agent") -> str:
     """The key documents are stored under for this Agent: its IFI (D §2.4.2.3), within the key size limit."""
     key = ifi_key(agent)
@@ -162,7 +145,7 @@ def parse_document_query(kind: Kind, method: str, params: Sequence[tuple[str, st
     if "activityId" in p:
         fields["activity_id"] = parse_activity_id(p["activityId"])
     if "agent" in p:
-        fields["agent"] = agent_key(parse_agent(p["agent"], version))
+        fields["agent"] = agent_key(agent_param(p["agent"], version, allow_group=False))
     if "registration" in p:
         value = p["registration"]
         if not is_uuid(value):
