@@ -1,4 +1,4 @@
-"""Memory benchmark of attachment streaming: `python -m lrs.bench_attachments [--size-mb 200]`.
+"""Memory benchmark of attachment streaming: `python -m lrs.bench.attachments [--size-mb 200]`.
 
 Starts `lrs serve` in a child process (embedded PostgreSQL in a temporary directory unless --database-url is
 given), POSTs one statement with a SIZE-MB attachment as multipart/mixed (streamed from a generator, never held
