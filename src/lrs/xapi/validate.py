@@ -573,45 +573,27 @@ def _relevant_types(obj: dict[str, Any], path: str) -> None:
                 _fail(f"{path}.relevantTypes[{i}]", f"must be an absolute IRI with a scheme, got {_got(rt)}")
 
 
-def _context_agents(value: object, path: str) -> None:
-    """2.0 §4.2.2.5: an array of {objectType: "contextAgent", agent: Agent, relevantTypes?: [IRI, ...]}."""
+def _context_members(value: object, path: str, kind: str, member: str, keys: frozenset[str]) -> None:
+    """2.0 §4.2.2.5: an array of {objectType: kind, <member>: Agent or Group, relevantTypes?: [IRI, ...]}."""
     if type(value) is not list:
-        _type_fail(path, "an array of contextAgent objects", value)
+        _type_fail(path, f"an array of {kind} objects", value)
     for i, item in enumerate(value):
         ipath = f"{path}[{i}]"
         if type(item) is not dict:
-            _type_fail(ipath, "a contextAgent object", item)
-        if not _CONTEXT_AGENT_KEYS.issuperset(item):
-            _unknown(item, _CONTEXT_AGENT_KEYS, ipath)
+            _type_fail(ipath, f"a {kind} object", item)
+        if not keys.issuperset(item):
+            _unknown(item, keys, ipath)
         ot = item.get("objectType", _ABSENT)
-        if ot != "contextAgent":
+        if ot != kind:
             if ot is _ABSENT:
-                _required(ipath, "objectType", " ('contextAgent')")
-            _fail(f"{ipath}.objectType", f"must be 'contextAgent', got {_got(ot)}")
-        if "agent" not in item:
-            _required(ipath, "agent")
-        _agent_or_group(item["agent"], f"{ipath}.agent", allow_group=False)
-        _relevant_types(item, ipath)
-
-
-def _context_groups(value: object, path: str) -> None:
-    """2.0 §4.2.2.5: an array of {objectType: "contextGroup", group: Group, relevantTypes?: [IRI, ...]}."""
-    if type(value) is not list:
-        _type_fail(path, "an array of contextGroup objects", value)
-    for i, item in enumerate(value):
-        ipath = f"{path}[{i}]"
-        if type(item) is not dict:
-            _type_fail(ipath, "a contextGroup object", item)
-        if not _CONTEXT_GROUP_KEYS.issuperset(item):
-            _unknown(item, _CONTEXT_GROUP_KEYS, ipath)
-        ot = item.get("objectType", _ABSENT)
-        if ot != "contextGroup":
-            if ot is _ABSENT:
-                _required(ipath, "objectType", " ('contextGroup')")
-            _fail(f"{ipath}.objectType", f"must be 'contextGroup', got {_got(ot)}")
-        if "group" not in item:
-            _required(ipath, "group")
-        _group(item["group"], f"{ipath}.group")
+                _required(ipath, "objectType", f" ('{kind}')")
+            _fail(f"{ipath}.objectType", f"must be '{kind}', got {_got(ot)}")
+        if member not in item:
+            _required(ipath, member)
+        if member == "agent":
+            _agent_or_group(item["agent"], f"{ipath}.agent", allow_group=False)
+        else:
+            _group(item["group"], f"{ipath}.group")
         _relevant_types(item, ipath)
 
 
@@ -661,9 +643,9 @@ def _context(obj: object, path: str, version: Version, object_type: str) -> None
     if "extensions" in obj:
         _extensions_at(obj, "extensions", path)
     if "contextAgents" in obj:
-        _context_agents(obj["contextAgents"], f"{path}.contextAgents")
+        _context_members(obj["contextAgents"], f"{path}.contextAgents", "contextAgent", "agent", _CONTEXT_AGENT_KEYS)
     if "contextGroups" in obj:
-        _context_groups(obj["contextGroups"], f"{path}.contextGroups")
+        _context_members(obj["contextGroups"], f"{path}.contextGroups", "contextGroup", "group", _CONTEXT_GROUP_KEYS)
 
 
 def _attachments(value: object, path: str) -> None:
