@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -47,6 +48,7 @@ class Authenticator:
     def __init__(self, verify: Verifier) -> None:
         self._verify = verify
         self._cache: dict[bytes, tuple[float, Principal]] = {}
+        self._checking: dict[bytes, asyncio.Future[Principal]] = {}
 
     async def principal(self, header: str | None) -> Principal:
         """The Principal of a Basic Authorization header; 401 when missing or wrong."""
@@ -60,6 +62,26 @@ class Authenticator:
         hit = self._cache.get(digest)
         if hit is not None and hit[0] > now:
             return hit[1]
+        pending = self._checking.get(digest)
+        if pending is not None:  # the same credentials are being checked already: share that check
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Principal] = asyncio.get_running_loop().create_future()
+        self._checking[digest] = future
+        try:
+            principal = await self._check(value)
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: waiters re-raise it, nobody else needs to
+            raise
+        finally:
+            del self._checking[digest]
+        future.set_result(principal)
+        if len(self._cache) >= _CACHE_MAX:
+            self._cache.clear()
+        self._cache[digest] = (now + CACHE_SECONDS, principal)
+        return principal
+
+    async def _check(self, value: str) -> Principal:
         try:
             decoded = base64.b64decode(value.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
@@ -70,8 +92,4 @@ class Authenticator:
         found = await self._verify(key, secret)
         if found is None:
             raise Unauthorized("unknown key or wrong secret")
-        principal = Principal(found.id, frozenset(found.scopes), found.authority)
-        if len(self._cache) >= _CACHE_MAX:
-            self._cache.clear()
-        self._cache[digest] = (now + CACHE_SECONDS, principal)
-        return principal
+        return Principal(found.id, frozenset(found.scopes), found.authority)

@@ -233,3 +233,32 @@ async def test_2_0_only_properties_rejected_in_1_0_3(app: FastAPI, db: asyncpg.C
         r = await c1.post("/statements", json=s)
         assert r.status_code == 400 and "contextAgents" in r.text
         assert (await c2.post("/statements", json=s)).status_code == 200
+
+
+async def test_concurrent_first_requests_check_a_credential_once(
+    app: FastAPI, db: asyncpg.Connection, credential: Any
+) -> None:
+    """ADR 0004: concurrent first requests share one secret check, and wrong secrets are never cached."""
+    import asyncio
+
+    from lrs.auth import Authenticator
+    from lrs.store import credentials as store
+
+    key, secret = await credential("all")
+    calls = 0
+
+    async def verify(k: str, s: str) -> store.Credential | None:
+        nonlocal calls
+        calls += 1
+        async with app.state.runtime.engine.connect() as conn:
+            return await store.verify(conn, k, s)
+
+    auth = Authenticator(verify)
+    principals = await asyncio.gather(*(auth.principal(basic(key, secret)) for _ in range(20)))
+    assert calls == 1 and len({p.credential_id for p in principals}) == 1
+    for _ in range(2):
+        try:
+            await auth.principal(basic(key, "wrong"))
+        except Exception as exc:
+            assert getattr(exc, "status", None) == 401
+    assert calls == 3

@@ -75,15 +75,21 @@ def _check_attachments(statements: list[dict[str, Any]], upload: Upload, version
 
 async def _store(
     rt: Runtime, principal: Principal, version: Version, batch: list[Prepared], upload: Upload | None = None
-) -> None:
+) -> str:
+    """Store the batch; return the X-Experience-API-Consistent-Through value to answer with (C §2.1.3)."""
+
     def same(stored: dict[str, Any], incoming: dict[str, Any]) -> bool:
         return equivalent(stored, incoming, version)
 
     if upload is not None and upload.parts:
         async with rt.engine.connect() as conn:  # attachment content: a transaction of its own (ADR 0007)
             await store.insert_statements(conn, batch, principal.credential_id, same, upload.parts)
-    else:
-        await rt.appender.append(batch, principal.credential_id, same)
+        return await _consistent(rt)
+    _, stored = await rt.appender.append(batch, principal.credential_id, same)
+    if stored is None:
+        return await _consistent(rt)
+    # Writers commit in `stored` order (ADR 0002): once ours is committed, everything stored before it is visible.
+    return iso(store.consistent_instant(None, stored))
 
 
 async def _consistent(rt: Runtime) -> str:
@@ -106,15 +112,15 @@ async def put_statement(request: Request) -> Response:
     principal.require(WRITE_STATEMENTS, "store statements")
     body, upload = await _statements_body(request, rt)
     try:
-        await _put(rt, principal, version, body, upload, statement_id, parsed_id)
+        through = await _put(rt, principal, version, body, upload, statement_id, parsed_id)
     finally:
         upload.close()
-    return Response(status_code=204, headers={CONSISTENT_THROUGH: await _consistent(rt)})
+    return Response(status_code=204, headers={CONSISTENT_THROUGH: through})
 
 
 async def _put(
     rt: Runtime, principal: Principal, version: Version, body: Any, upload: Upload, statement_id: str, parsed_id: str
-) -> None:
+) -> str:
     if not isinstance(body, dict):
         raise BadRequest("PUT /statements takes one statement object")
     if "id" in body and str(body["id"]).lower() != parsed_id:
@@ -126,7 +132,7 @@ async def _put(
     if "id" not in body:
         stmt = {"id": statement_id, **body}
     _check_attachments([stmt], upload, version, rt.settings.max_body_bytes)
-    await _store(rt, principal, version, [prepare(stmt, version, principal.authority)], upload)
+    return await _store(rt, principal, version, [prepare(stmt, version, principal.authority)], upload)
 
 
 @router.post(PATH)
@@ -145,13 +151,11 @@ async def post_statements(request: Request) -> Response:
                 batch.append(prepare(stmt, version, principal.authority))
             except BadRequest as exc:
                 raise exc.at(index=index) from None
-        await _store(rt, principal, version, batch, upload)
+        through = await _store(rt, principal, version, batch, upload)
     finally:
         upload.close()
     return Response(
-        orjson.dumps([p.id for p in batch]),
-        media_type="application/json",
-        headers={CONSISTENT_THROUGH: await _consistent(rt)},
+        orjson.dumps([p.id for p in batch]), media_type="application/json", headers={CONSISTENT_THROUGH: through}
     )
 
 

@@ -8,6 +8,7 @@ and each request still succeeds or fails on its own (a 409 rejects only its requ
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,9 @@ from lrs.xapi.prepare import Prepared
 @dataclass(slots=True)
 class _Pending:
     job: Job
-    future: asyncio.Future[int] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    future: asyncio.Future[tuple[int, dt.datetime | None]] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 class Appender:
@@ -33,8 +36,11 @@ class Appender:
         self._queue: deque[_Pending] = deque()
         self._draining = False
 
-    async def append(self, batch: Sequence[Prepared], credential_id: int | None, same: Same) -> int:
-        """Store one request's batch atomically (C §2.1.2); return how many statements were new."""
+    async def append(
+        self, batch: Sequence[Prepared], credential_id: int | None, same: Same
+    ) -> tuple[int, dt.datetime | None]:
+        """Store one request's batch atomically (C §2.1.2); return how many statements were new and the `stored`
+        of the group's new statements (None if the group stored none)."""
         pending = _Pending(Job(batch, credential_id, same))
         self._queue.append(pending)
         if not self._draining:
@@ -72,7 +78,7 @@ class Appender:
             async with self._engine.connect() as conn:
                 db = await _driver(conn)
                 async with db.transaction():
-                    outcomes = await append_jobs(db, [p.job for p in group])
+                    outcomes, stored = await append_jobs(db, [p.job for p in group])
         except Exception as exc:
             if len(group) == 1:
                 if not group[0].future.done():
@@ -87,4 +93,4 @@ class Appender:
             if isinstance(outcome, Exception):
                 pending.future.set_exception(outcome)
             else:
-                pending.future.set_result(outcome)
+                pending.future.set_result((outcome, stored))

@@ -83,7 +83,7 @@ async def insert_statements(
     async with db.transaction():
         if attachments:
             await store_contents(db, attachments.values())
-        (outcome,) = await append_jobs(db, [Job(batch, credential_id, same)])
+        (outcome,), _ = await append_jobs(db, [Job(batch, credential_id, same)])
         if isinstance(outcome, Exception):
             raise outcome
     return outcome
@@ -128,11 +128,12 @@ def _inherit(
             return
 
 
-async def append_jobs(db: Any, jobs: Sequence[Job]) -> list[int | Exception]:
+async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exception], dt.datetime | None]:
     """Append several requests' batches inside the caller's transaction in two round trips (ADR 0002):
     `lrs_append_begin` takes the write lock and reads the head, the ids already stored and the keys of
     StatementRef targets; one statement then inserts statements, filter keys, refs, voids and definitions.
-    Each job's outcome is its number of new statements, or the Conflict that rejects that job alone."""
+    Each job's outcome is its number of new statements, or the Conflict that rejects that job alone; the second
+    value is the `stored` of the new statements (None when every statement was already there)."""
     ids = [p.id for job in jobs for p in job.batch]
     targets = list({p.ref_target for job in jobs for p in job.batch if p.ref_target is not None})
     head = await db.fetchrow("SELECT * FROM lrs_append_begin($1, $2::uuid[], $3::uuid[])", WRITE_LOCK, ids, targets)
@@ -154,7 +155,7 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> list[int | Exception]:
             fresh.extend(mine)
             credentials.extend([job.credential_id] * len(mine))
     if not fresh:
-        return outcomes
+        return outcomes, None
     stored = to_ms(head["now"])
     if head["last_stored"] is not None and stored < head["last_stored"]:
         stored = head["last_stored"]  # never decreases, even if the clock steps back
@@ -195,7 +196,7 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> list[int | Exception]:
     )
     if referrers:
         await _backfill_referrers(db, keys_by_id, referrers)
-    return outcomes
+    return outcomes, stored
 
 
 async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]], rows: Sequence[Any]) -> None:
