@@ -61,7 +61,9 @@ def upgrade() -> None:
         sa.Column("key", pg.UUID(as_uuid=False), nullable=False),
         sa.Column("seq", sa.BigInteger, nullable=False),
         sa.Column("main", sa.Boolean, nullable=False),
-        sa.PrimaryKeyConstraint("key", "seq", name="statement_key_pkey"),
+        # INCLUDE (main): the plain filters (main rows only) stay an ordered index-only range scan, whatever the
+        # share of related-only rows under the key.
+        sa.PrimaryKeyConstraint("key", "seq", name="statement_key_pkey", postgresql_include=["main"]),
     )
     op.create_index("statement_key_seq_idx", "statement_key", ["seq"])
     op.create_table(

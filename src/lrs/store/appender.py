@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lrs.store.statements import Job, Same, _driver, append_jobs
+from lrs.store.engine import driver
+from lrs.store.statements import Job, Same, append_jobs
 from lrs.xapi.prepare import Prepared
 
 
@@ -76,7 +77,7 @@ class Appender:
     async def _write(self, group: list[_Pending]) -> None:
         try:
             async with self._engine.connect() as conn:
-                db = await _driver(conn)
+                db = await driver(conn)
                 async with db.transaction():
                     outcomes, stored = await append_jobs(db, [p.job for p in group])
         except Exception as exc:

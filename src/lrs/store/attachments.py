@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lrs.store.engine import driver
+
 CHUNK = 512 * 1024
 
 
@@ -49,11 +51,6 @@ class StoredAttachment:
     length: int
 
 
-async def _driver(conn: AsyncConnection) -> Any:
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
-
-
 def _records(blob: Blob) -> Iterator[tuple[str, int, bytes]]:
     for n, piece in enumerate(blob.chunks(CHUNK)):
         yield blob.sha2, n, piece
@@ -87,7 +84,7 @@ async def find_attachments(conn: AsyncConnection, hashes: Sequence[str]) -> list
     """The stored content among `hashes` (lower-case), in the order asked (C §2.1.3 attachments=true)."""
     if not hashes:
         return []
-    db = await _driver(conn)
+    db = await driver(conn)
     rows = await db.fetch(
         "SELECT sha2, content_type, length FROM attachment WHERE sha2 = ANY($1::text[])", list(hashes)
     )
@@ -97,7 +94,7 @@ async def find_attachments(conn: AsyncConnection, hashes: Sequence[str]) -> list
 
 async def read_content(conn: AsyncConnection, sha2: str, prefetch: int = 4) -> AsyncIterator[bytes]:
     """The stored content of `sha2`, chunk by chunk (at most `prefetch` chunks in memory)."""
-    db = await _driver(conn)
+    db = await driver(conn)
     async with db.transaction(readonly=True):
         async for row in db.cursor(
             "SELECT content FROM attachment_chunk WHERE sha2 = $1 ORDER BY n", sha2, prefetch=prefetch

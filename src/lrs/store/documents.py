@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lrs.store.engine import driver
 from lrs.xapi.document import Document, DocumentQuery, Kind
 
 # How often a write re-reads after losing the race to create the same document; each retry means another writer
@@ -34,11 +35,6 @@ _TABLES = {
     Kind.AGENT_PROFILE: _Table("agent_profile", (("agent", "agent"),), "profile_id"),
 }
 _CAST = {"registration": "::uuid"}
-
-
-async def _driver(conn: AsyncConnection) -> Any:
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
 
 
 def _where(q: DocumentQuery, *, single: bool) -> tuple[_Table, str, list[Any]]:
@@ -69,7 +65,7 @@ def _document(row: Any) -> Document:
 
 async def get_document(conn: AsyncConnection, q: DocumentQuery) -> Document | None:
     """The document named by `q` (C §2.3, §2.6, §2.7 single GET), or None."""
-    db = await _driver(conn)
+    db = await driver(conn)
     table, where, args = _where(q, single=True)
     row = await db.fetchrow(f"SELECT content, content_type, etag, updated FROM {table.name} WHERE {where}", *args)
     return None if row is None else _document(row)
@@ -78,7 +74,7 @@ async def get_document(conn: AsyncConnection, q: DocumentQuery) -> Document | No
 async def list_ids(conn: AsyncConnection, q: DocumentQuery) -> tuple[list[str], dt.datetime | None]:
     """The ids of the context's documents updated after `q.since` (exclusive), and the newest update among them
     (C §2.3, §2.6, §2.7 multiple GET; §2.2 Last-Modified)."""
-    db = await _driver(conn)
+    db = await driver(conn)
     table, where, args = _where(q, single=False)
     if q.since is not None:
         args.append(q.since)
@@ -101,7 +97,7 @@ async def write_document(
     when absent) and store what it returns, or delete the row when it returns None. `decide` raises to refuse
     (412, 409, 400), which rolls back. A missing row is created with INSERT ... ON CONFLICT DO NOTHING: if another
     writer created it first, the row is locked and `decide` asked again, so no update is ever lost."""
-    db = await _driver(conn)
+    db = await driver(conn)
     table, where, args = _where(q, single=True)
     select = f"SELECT id, content, content_type, etag, updated FROM {table.name} WHERE {where} FOR UPDATE"
     columns = [column for column, _ in table.scope] + [table.id_column]
@@ -138,7 +134,7 @@ async def write_document(
 
 async def delete_documents(conn: AsyncConnection, q: DocumentQuery) -> None:
     """Delete every document of the context (C §2.3 multiple DELETE: Activity + Agent [+ registration])."""
-    db = await _driver(conn)
+    db = await driver(conn)
     table, where, args = _where(q, single=False)
     async with db.transaction():
         await db.execute(f"DELETE FROM {table.name} WHERE {where}", *args)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from lrs.errors import Conflict
 from lrs.query.statements import StatementQuery
 from lrs.store.attachments import Blob, store_contents
+from lrs.store.engine import driver
 from lrs.xapi.definition import merge_definition
 from lrs.xapi.prepare import Prepared
 
@@ -37,11 +38,6 @@ def to_ms(value: dt.datetime) -> dt.datetime:
 def format_stored(value: dt.datetime) -> str:
     """`stored` as the LRS writes it: UTC with milliseconds and Z (D §2.4.8, §4.5)."""
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-async def _driver(conn: AsyncConnection) -> Any:
-    raw = await conn.get_raw_connection()
-    return raw.driver_connection
 
 
 @dataclass(slots=True)
@@ -79,7 +75,7 @@ async def insert_statements(
     `attachments` (content by lower-case sha2, C §1.5.2) is stored in the same transaction, before the write lock
     is taken so that copying large content does not hold up other writers (ADR 0007).
     """
-    db = await _driver(conn)
+    db = await driver(conn)
     async with db.transaction():
         if attachments:
             await store_contents(db, attachments.values())
@@ -243,14 +239,14 @@ def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> 
 
 async def consistent_through(conn: AsyncConnection) -> dt.datetime:
     """The instant up to which every statement is visible to queries (C §2.1.3; ADR 0002)."""
-    db = await _driver(conn)
+    db = await driver(conn)
     r = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
     return consistent_instant(r["idle"], r["last_stored"])
 
 
 async def get_statement(conn: AsyncConnection, statement_id: str) -> StoredRow | None:
     """The stored statement with this id, with whether it is voided (D §2.3.2)."""
-    db = await _driver(conn)
+    db = await driver(conn)
     r = await db.fetchrow(
         "SELECT s.seq, s.payload, s.stored, s.credential_id, "
         "(NOT s.is_voiding AND EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id)) AS voided "
@@ -266,7 +262,7 @@ async def activity_definitions(conn: AsyncConnection, iris: Sequence[str]) -> di
     """Canonical definitions of these activities (for format=canonical and the Activities resource)."""
     if not iris:
         return {}
-    db = await _driver(conn)
+    db = await driver(conn)
     rows = await db.fetch("SELECT iri, definition::text AS definition FROM activity WHERE iri = ANY($1)", list(iris))
     return {r["iri"]: orjson.loads(r["definition"]) for r in rows}
 
@@ -286,7 +282,7 @@ class Page:
 async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) -> Page:
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
     unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
-    db = await _driver(conn)
+    db = await driver(conn)
     head = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
     ct = consistent_instant(head["idle"], head["last_stored"])
     bound = q.bound if q.bound is not None else int(head["last_seq"] or 0)
@@ -328,16 +324,17 @@ async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) 
         if main:
             where.append("d.main")
         for key, main in filters[1:]:
-            extra = " AND k.main" if main else ""
-            probe = f"k.key = {arg(key_id(key))}::uuid AND k.seq = s.seq{extra}"
-            where.append(f"EXISTS (SELECT 1 FROM statement_key k WHERE {probe})")
+            # A scalar subquery is probed per row through the primary key; PostgreSQL turns EXISTS into a hashed
+            # subplan that reads every row of the key, whose cost grows with the store (docs/benchmarks.md).
+            probe = f"(SELECT k.main FROM statement_key k WHERE k.key = {arg(key_id(key))}::uuid AND k.seq = s.seq)"
+            where.append(f"{probe} IS {'TRUE' if main else 'NOT NULL'}")
     else:
         source = "statement s"
         order_col = "s.seq"
         where.append(f"s.seq > {low} AND s.seq <= {high}")
     if q.credential_id is not None:
         where.append(f"s.credential_id = {arg(q.credential_id)}")
-    where.append("(s.is_voiding OR NOT EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id))")
+    where.append("(s.is_voiding OR (SELECT v.voiding_seq FROM voided v WHERE v.target = s.id) IS NULL)")
     sql = (
         f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
         f"ORDER BY {order_col} {'ASC' if q.ascending else 'DESC'} LIMIT {arg(limit + 1)}"

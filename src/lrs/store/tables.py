@@ -46,7 +46,7 @@ statement_key = Table(
     Column("key", UUID(as_uuid=False), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("main", Boolean, nullable=False),
-    PrimaryKeyConstraint("key", "seq", name="statement_key_pkey"),
+    PrimaryKeyConstraint("key", "seq", name="statement_key_pkey", postgresql_include=["main"]),
 )
 Index("statement_key_seq_idx", statement_key.c.seq)
 
