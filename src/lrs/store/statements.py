@@ -286,6 +286,24 @@ async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) 
     head = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
     ct = consistent_instant(head["idle"], head["last_stored"])
     bound = q.bound if q.bound is not None else int(head["last_seq"] or 0)
+    sql, args = page_sql(q, limit, bound)
+    rows = await db.fetch(sql, *args)
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    last_stored = max((r["stored"] for r in rows), default=None)
+    return Page(
+        payloads=[r["payload"] for r in rows],
+        last_seq=int(rows[-1]["seq"]) if rows else None,
+        has_more=has_more,
+        bound=bound,
+        consistent_through=ct,
+        last_stored=last_stored,
+    )
+
+
+def page_sql(q: StatementQuery, limit: int, bound: int) -> tuple[str, list[Any]]:
+    """The one query of a page (ADR 0002): an index range on the most selective filter key ordered by seq, the
+    other filters and voiding probed per row, so its cost follows the page, not the store."""
     args: list[Any] = []
 
     def arg(value: Any) -> str:
@@ -339,15 +357,4 @@ async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) 
         f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
         f"ORDER BY {order_col} {'ASC' if q.ascending else 'DESC'} LIMIT {arg(limit + 1)}"
     )
-    rows = await db.fetch(sql, *args)
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    last_stored = max((r["stored"] for r in rows), default=None)
-    return Page(
-        payloads=[r["payload"] for r in rows],
-        last_seq=int(rows[-1]["seq"]) if rows else None,
-        has_more=has_more,
-        bound=bound,
-        consistent_through=ct,
-        last_stored=last_stored,
-    )
+    return sql, args

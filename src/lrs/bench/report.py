@@ -1,0 +1,56 @@
+"""`python -m lrs.bench.report RESULT.json`: a benchmark result as the Markdown table of docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """One table: every scenario at every store size, then import, memory, store size and the roof."""
+    sizes = list(report["sizes"])
+    header = "| scenario | unit | " + " | ".join(f"{int(s):,} stored: rate (p50 / p99 ms)" for s in sizes) + " |"
+    lines = [header, "|" + "---|" * (2 + len(sizes))]
+    names: list[str] = []
+    for entry in report["sizes"].values():
+        names += [r["scenario"] for r in entry["rows"] if r["scenario"] not in names]
+    for name in names:
+        cells = []
+        unit = ""
+        for size in sizes:
+            row = next((r for r in report["sizes"][size]["rows"] if r["scenario"] == name), None)
+            if row is None:
+                cells.append("")
+                continue
+            unit = row["unit"]
+            cells.append(f"{row['per_second']:,.0f} ({row['p50_ms']:.1f} / {row['p99_ms']:.1f})")
+        lines.append(f"| {name} | {unit} | " + " | ".join(cells) + " |")
+    imports = [e["import"] for e in report["sizes"].values()]
+    lines.append(
+        "| lrs import | statements/s | "
+        + " | ".join(f"{i['per_second']:,.0f}" if i.get("statements") else "" for i in imports)
+        + " |"
+    )
+    lines.append(
+        "| server RSS start -> end | MiB | "
+        + " | ".join(f"{e['rss_start_mb']:.0f} -> {e['rss_end_mb']:.0f}" for e in report["sizes"].values())
+        + " |"
+    )
+    lines.append("| store size | MiB | " + " | ".join(f"{e['store_mb']:,.0f}" for e in report["sizes"].values()) + " |")
+    roof = report.get("roof")
+    if roof:
+        lines.append(
+            f"| {roof['scenario']} | {roof['unit']} | "
+            + " | ".join(
+                [""] * (len(sizes) - 1) + [f"{roof['per_second']:,.0f} ({roof['p50_ms']:.1f} / {roof['p99_ms']:.1f})"]
+            )
+            + " |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(orjson.loads(Path(sys.argv[1]).read_bytes())))
