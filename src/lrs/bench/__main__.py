@@ -118,6 +118,33 @@ async def fill(url: str, target: int, tmp: Path) -> dict[str, Any]:
     return {"statements": outcome.stored, "seconds": seconds, "per_second": outcome.stored / seconds}
 
 
+def validation_rate(n: int = 20_000) -> dict[str, float]:
+    """Statements/s of the pure write path in one process: parse, validate and prepare realistic 100-statement
+    batches (D §2.2-2.6), no HTTP, no database."""
+    from lrs.xapi.prepare import prepare
+    from lrs.xapi.validate import validate_batch
+
+    stmts = list(itertools.islice(Generator(seed=SEED + 2), n))
+    bodies = [orjson.dumps(stmts[i : i + 100]) for i in range(0, n, 100)]
+    authority = authority_for("bench", "bench", "https://lrs.invalid/credentials")
+    result: dict[str, float] = {}
+    for label, work in (
+        ("validate", lambda b: validate_batch(orjson.loads(b), Version.V2)),
+        (
+            "validate+prepare",
+            lambda b: [prepare(s, Version.V2, authority) for s in validate_batch(orjson.loads(b), Version.V2)],
+        ),
+    ):
+        runs = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for body in bodies:
+                work(body)
+            runs.append(n / (time.perf_counter() - t0))
+        result[label] = statistics.median(runs)
+    return result
+
+
 def median_row(rows: list[sc.Row]) -> sc.Row:
     """The run with the median throughput."""
     return sorted(rows, key=lambda r: r.per_second)[len(rows) // 2]
@@ -146,6 +173,11 @@ async def main() -> None:
         "settings": vars(args) | {"out": str(args.out)},
         "sizes": {},
     }
+    report["validation"] = validation_rate()
+    console.print(
+        "validation of realistic 100-statement batches, one process: "
+        + ", ".join(f"{k} {v:,.0f} statements/s" for k, v in report["validation"].items())
+    )
     tmp = Path(tempfile.mkdtemp(prefix="lrs-bench-"))
     url = start_embedded(tmp / "db")
     migrate(url)

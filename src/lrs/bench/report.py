@@ -40,6 +40,12 @@ def markdown(report: dict[str, Any]) -> str:
         + " |"
     )
     lines.append("| store size | MiB | " + " | ".join(f"{e['store_mb']:,.0f}" for e in report["sizes"].values()) + " |")
+    for label, rate in report.get("validation", {}).items():
+        lines.append(
+            f"| {label} (one process, no HTTP/DB) | statements/s | "
+            + " | ".join([f"{rate:,.0f}"] + [""] * (len(sizes) - 1))
+            + " |"
+        )
     roof = report.get("roof")
     if roof:
         lines.append(
