@@ -262,3 +262,13 @@ async def test_concurrent_first_requests_check_a_credential_once(
         except Exception as exc:
             assert getattr(exc, "status", None) == 401
     assert calls == 3
+
+
+async def test_about_rejects_unknown_parameters_and_answers_head(app: FastAPI) -> None:
+    """C §2.8, §3.2, §1.1: About takes no parameters; HEAD is GET without a body."""
+    async with raw(app) as c:
+        r = await c.get("/about", params={"x": "1"})
+        assert r.status_code == 400 and "'x'" in r.json()["message"]
+        head = await c.head("/about")
+        assert head.status_code == 200 and head.content == b""
+        assert int(head.headers["content-length"]) == len((await c.get("/about")).content)
