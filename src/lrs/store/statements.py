@@ -124,6 +124,23 @@ def _inherit(
             return
 
 
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    return value
+
+
+def _jsonb_text(definition: dict[str, Any]) -> str:
+    """A definition as JSON for the jsonb column. jsonb cannot hold U+0000, which JSON strings may carry: in the
+    canonical definition (not in the statement, stored as text) it becomes U+FFFD (ADR 0003)."""
+    text = orjson.dumps(definition).decode()
+    return orjson.dumps(_without_nul(definition)).decode() if "\\u0000" in text else text
+
+
 async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exception], dt.datetime | None]:
     """Append several requests' batches inside the caller's transaction in two round trips (ADR 0002):
     `lrs_append_begin` takes the write lock and reads the head, the ids already stored and the keys of
@@ -188,7 +205,7 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exceptio
         [t for t, _ in voids],
         [s for _, s in voids],
         list(definitions),
-        [orjson.dumps(d).decode() for d in definitions.values()],
+        [_jsonb_text(d) for d in definitions.values()],
     )
     if referrers:
         await _backfill_referrers(db, keys_by_id, referrers)

@@ -13,7 +13,8 @@ from lrs.xapi.version import Version
 
 
 def check_names(params: Sequence[tuple[str, str]], allowed: Sequence[str]) -> dict[str, str]:
-    """Reject unknown, wrong-case and repeated parameters (C §3.2 / checklist A9); return them as a dict."""
+    """Reject unknown, wrong-case and repeated parameters and NUL characters (C §3.2 / checklist A9); return them
+    as a dict."""
     out: dict[str, str] = {}
     lower = {a.lower(): a for a in allowed}
     for name, value in params:
@@ -24,6 +25,9 @@ def check_names(params: Sequence[tuple[str, str]], allowed: Sequence[str]) -> di
             raise BadRequest(f"unknown parameter {name!r}")
         if name in out:
             raise BadRequest(f"parameter {name!r} given more than once")
+        if "\x00" in value or "\\u0000" in value:
+            # No IRI, UUID or timestamp holds U+0000, and PostgreSQL text cannot: refuse it by name, not with a 500.
+            raise BadRequest(f"parameter {name!r} contains the character U+0000, which is not accepted")
         out[name] = value
     return out
 
