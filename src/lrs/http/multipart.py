@@ -286,11 +286,13 @@ class _Sink:
         self.file: IO[bytes] = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115
 
     def write(self, data: bytes) -> None:
+        """Hash and spool the next bytes of the part."""
         self.hasher.update(data)
         self.length += len(data)
         self.file.write(data)
 
     def finish(self) -> Part:
+        """The finished part; 400 when its content does not hash to its X-Experience-API-Hash (C §1.5.2)."""
         actual = self.hasher.hexdigest()
         if actual != self.declared:
             self.file.close()
