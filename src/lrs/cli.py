@@ -25,10 +25,16 @@ console = Console()
 T = TypeVar("T")
 
 
-def _with_db(work: Callable[[AsyncConnection, Settings], Awaitable[T]]) -> T:
+def _migrated() -> tuple[Settings, str]:
+    """The settings and the URL of a migrated database (starting the embedded server when no URL is set)."""
     settings = Settings()
     url = database_url(settings)
     migrate(url)
+    return settings, url
+
+
+def _with_db(work: Callable[[AsyncConnection, Settings], Awaitable[T]]) -> T:
+    settings, url = _migrated()
 
     async def run() -> T:
         engine = make_engine(settings, url)
@@ -50,9 +56,7 @@ def serve(
     """Migrate the database (starting the embedded PostgreSQL when LRS_DATABASE_URL is unset) and serve."""
     import uvicorn
 
-    settings = Settings()
-    url = database_url(settings)
-    migrate(url)
+    settings, url = _migrated()
     os.environ["LRS_DATABASE_URL"] = url  # workers reuse this server instead of starting their own
     console.print(f"[bold]lrs[/] serving xAPI at http://{host or settings.host}:{port or settings.port}/xapi/")
     uvicorn.run(
@@ -70,8 +74,7 @@ def serve(
 @app.command("migrate")
 def migrate_command() -> None:
     """Apply the database migrations and exit."""
-    url = database_url(Settings())
-    migrate(url)
+    _migrated()
     console.print("database is up to date")
 
 
@@ -173,9 +176,7 @@ def import_(
     xapi_version = negotiate(version)
     size = path.stat().st_size
 
-    settings = Settings()
-    url = database_url(settings)
-    migrate(url)
+    settings, url = _migrated()
 
     async def run() -> None:
         engine = make_engine(settings, url)

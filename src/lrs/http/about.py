@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from lrs.http.headers import head_aware
 from lrs.xapi.parameter import check_names
 from lrs.xapi.version import Version
 
@@ -18,6 +19,4 @@ async def about(request: Request) -> Response:
     """`{"version": [...], "extensions": {}}` for both versions; never rejects on the version header."""
     check_names(list(request.query_params.multi_items()), ())
     body = orjson.dumps({"version": [v.value for v in Version], "extensions": {}})
-    if request.method == "HEAD":
-        return Response(b"", media_type="application/json", headers={"content-length": str(len(body))})
-    return Response(body, media_type="application/json")
+    return head_aware(request, Response(body, media_type="application/json"))

@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from lrs.errors import BadRequest, NotFound
 from lrs.http.body import read_body
-from lrs.http.headers import http_date
+from lrs.http.headers import head_aware, http_date
 from lrs.http.runtime import Runtime, caller
 from lrs.store import documents as store
 from lrs.xapi import document as doc
@@ -38,21 +38,13 @@ def etag_of(body: bytes) -> str:
     return doc.quoted(hashlib.sha1(body).hexdigest())
 
 
-def finish(request: Request, response: Response) -> Response:
-    """Answer HEAD with GET's headers and no body (C §1.1)."""
-    if request.method == "HEAD":
-        response.headers["content-length"] = str(len(response.body))
-        response.body = b""
-    return response
-
-
 def json_response(request: Request, value: object, last_modified: str | None = None) -> Response:
     """A JSON answer with its ETag (and Last-Modified when known), HEAD-aware."""
     body = orjson.dumps(value)
     headers = {"ETag": etag_of(body)}
     if last_modified is not None:
         headers["Last-Modified"] = last_modified
-    return finish(request, Response(body, media_type="application/json", headers=headers))
+    return head_aware(request, Response(body, media_type="application/json", headers=headers))
 
 
 def _preconditions(request: Request) -> Preconditions:
@@ -102,7 +94,7 @@ async def _get_one(request: Request, rt: Runtime, q: DocumentQuery, pre: Precond
     if doc.not_modified(found, pre):
         return Response(status_code=304, headers=headers)
     headers["Content-Type"] = found.content_type
-    return finish(request, Response(found.content, headers=headers))
+    return head_aware(request, Response(found.content, headers=headers))
 
 
 async def _get_ids(request: Request, rt: Runtime, q: DocumentQuery) -> Response:

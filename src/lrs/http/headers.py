@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from email.utils import format_datetime
 
+from starlette.requests import Request
+from starlette.responses import Response
+
 VERSION = "X-Experience-API-Version"
 CONSISTENT_THROUGH = "X-Experience-API-Consistent-Through"
 
@@ -28,3 +31,11 @@ def answered_version(header: str | None, default: str = "2.0.0") -> str:
         if value.startswith("2.0"):
             return "2.0.0"
     return default
+
+
+def head_aware(request: Request, response: Response) -> Response:
+    """Answer HEAD with GET's headers, Content-Length included, and no body (C §1.1)."""
+    if request.method == "HEAD":
+        response.headers["content-length"] = str(len(response.body))
+        response.body = b""
+    return response

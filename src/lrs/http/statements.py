@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 from lrs.auth import READ_STATEMENTS, WRITE_STATEMENTS, Principal
 from lrs.errors import BadRequest, NotFound, PayloadTooLarge
 from lrs.http.body import media_type, parse_json, read_body
-from lrs.http.headers import CONSISTENT_THROUGH, http_date, iso
+from lrs.http.headers import CONSISTENT_THROUGH, head_aware, http_date, iso
 from lrs.http.multipart import MultipartWriter, Outgoing, Upload, check_attachments, read_statements
 from lrs.http.runtime import Runtime, caller
 from lrs.query import cursor
@@ -219,12 +220,7 @@ async def _finish(
         multipart = await _multipart(request, rt, body, payloads)
         multipart.headers.update(headers)
         return multipart
-    response = Response(body, media_type="application/json")
-    response.headers.update(headers)
-    if request.method == "HEAD":
-        response.headers["content-length"] = str(len(response.body))
-        response.body = b""
-    return response
+    return head_aware(request, Response(body, media_type="application/json", headers=headers))
 
 
 @router.api_route(PATH, methods=["GET", "HEAD"])
@@ -239,7 +235,7 @@ async def get_statements(request: Request) -> Response:
         q = parse_query(items, version)
     principal.require(READ_STATEMENTS | {"statements/read/mine"}, "read statements")
     if not principal.may(*READ_STATEMENTS):
-        q = StatementQuery(**{**_fields(q), "credential_id": principal.credential_id})
+        q = replace(q, credential_id=principal.credential_id)
     languages = formats.parse_accept_language(request.headers.get("accept-language"))
     if q.single:
         return await _get_one(request, rt, q, languages)
@@ -262,10 +258,6 @@ async def get_statements(request: Request) -> Response:
     if page.last_stored is not None:
         headers["Last-Modified"] = http_date(page.last_stored)
     return await _finish(request, rt, body, q, headers, page.payloads)
-
-
-def _fields(q: StatementQuery) -> dict[str, Any]:
-    return {name: getattr(q, name) for name in StatementQuery.__dataclass_fields__}
 
 
 async def _get_one(request: Request, rt: Runtime, q: StatementQuery, languages: list[str]) -> Response:

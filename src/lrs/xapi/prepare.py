@@ -36,13 +36,13 @@ class Prepared:
         return self.head.decode() + tail
 
 
-def _arrays(context: Any) -> None:
-    if isinstance(context, dict):
-        activities = context.get("contextActivities")
-        if isinstance(activities, dict):
-            for key, value in activities.items():
-                if not isinstance(value, list):
-                    activities[key] = [value]
+def _context(context: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a context with every contextActivities value as an array (D §2.4.6.2)."""
+    out = dict(context)
+    activities = out.get("contextActivities")
+    if isinstance(activities, dict):
+        out["contextActivities"] = {k: v if isinstance(v, list) else [v] for k, v in activities.items()}
+    return out
 
 
 def prepare(stmt: dict[str, Any], version: Version, authority: dict[str, Any]) -> Prepared:
@@ -53,22 +53,14 @@ def prepare(stmt: dict[str, Any], version: Version, authority: dict[str, Any]) -
     if "id" not in out:
         out = {"id": str(uuid.uuid4()), **out}
     if "context" in out:
-        out["context"] = context = dict(out["context"])
-        if "contextActivities" in context:
-            context["contextActivities"] = dict(context["contextActivities"])
-        _arrays(context)
+        out["context"] = _context(out["context"])
     obj = out["object"]
-    if obj.get("objectType") == "SubStatement" and "context" in obj:
+    if obj.get("objectType") == "SubStatement":
         out["object"] = obj = dict(obj)
-        obj["context"] = sub_context = dict(obj["context"])
-        if "contextActivities" in sub_context:
-            sub_context["contextActivities"] = dict(sub_context["contextActivities"])
-        _arrays(sub_context)
+        if "context" in obj:
+            obj["context"] = _context(obj["context"])
         if "timestamp" in obj:
             obj["timestamp"] = normalize_timestamp(obj["timestamp"], version)
-    elif obj.get("objectType") == "SubStatement" and "timestamp" in obj:
-        out["object"] = obj = dict(obj)
-        obj["timestamp"] = normalize_timestamp(obj["timestamp"], version)
     has_timestamp = "timestamp" in out
     if has_timestamp:
         out["timestamp"] = normalize_timestamp(out["timestamp"], version)
