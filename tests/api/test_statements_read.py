@@ -14,6 +14,7 @@ from tests.conftest import XAPI
 
 V1 = "http://example.com/verbs/v1"
 V2 = "http://example.com/verbs/v2"
+V3 = "http://example.com/verbs/v3"
 
 
 async def post(client: XAPI, *stmts: dict[str, Any]) -> list[str]:
@@ -143,6 +144,23 @@ async def test_late_target_gives_referrer_its_keys(client: XAPI, db: asyncpg.Con
     (ref,) = await post(client, statement("bob", V2, object={"objectType": "StatementRef", "id": target["id"]}))
     await post(client, target)
     assert await ids_of(client, verb=V1) == [target["id"], ref]
+
+
+async def test_statement_ref_chains_inherit_across_appends(client: XAPI, db: asyncpg.Connection) -> None:
+    """C §2.1.3: a referrer matches what its target matches, through chains inside one batch and to statements
+    stored earlier, and a late target reaches every referrer of the chain."""
+    (root,) = await post(client, statement("ann", V1))
+    middle = with_id(statement("bob", V2, object={"objectType": "StatementRef", "id": root}))
+    outer = with_id(statement("cat", V2, object={"objectType": "StatementRef", "id": middle["id"]}))
+    await post(client, outer, middle)
+    assert await ids_of(client, verb=V1) == [middle["id"], outer["id"], root]
+    assert await ids_of(client, agent=json.dumps(agent("ann"))) == [middle["id"], outer["id"], root]
+
+    late = with_id(statement("dan", V3))
+    (r1,) = await post(client, statement("eve", V2, object={"objectType": "StatementRef", "id": late["id"]}))
+    (r2,) = await post(client, statement("fay", V2, object={"objectType": "StatementRef", "id": r1}))
+    await post(client, late)
+    assert await ids_of(client, verb=V3) == [late["id"], r2, r1]
 
 
 async def test_since_until_ascending(client: XAPI, db: asyncpg.Connection) -> None:

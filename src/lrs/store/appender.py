@@ -77,9 +77,9 @@ class Appender:
     async def _write(self, group: list[_Pending]) -> None:
         try:
             async with self._engine.connect() as conn:
-                db = await driver(conn)
-                async with db.transaction():
-                    outcomes, stored = await append_jobs(db, [p.job for p in group])
+                # No explicit transaction: the one call of `lrs_append` is its own, so the write lock is never held
+                # while this event loop serves other requests (ADR 0002).
+                outcomes, stored = await append_jobs(await driver(conn), [p.job for p in group])
         except Exception as exc:
             if len(group) == 1:
                 if not group[0].future.done():

@@ -70,58 +70,57 @@ async def insert_statements(
     same: Same,
     attachments: Mapping[str, Blob] | None = None,
 ) -> int:
-    """Store a batch atomically in a transaction of its own (C §2.1.1-2.1.2, D §2.3.1-2.3.2); return how many
-    were new. Ids already stored are compared with `same`: equal ones are skipped, different ones raise 409.
-    `attachments` (content by lower-case sha2, C §1.5.2) is stored in the same transaction, before the write lock
-    is taken so that copying large content does not hold up other writers (ADR 0007).
+    """Store a batch atomically (C §2.1.1-2.1.2, D §2.3.1-2.3.2); return how many were new. Ids already stored
+    are compared with `same`: equal ones are skipped, different ones raise 409. `attachments` (content by
+    lower-case sha2, C §1.5.2) is stored in the same transaction, before the write lock is taken so that copying
+    large content does not hold up other writers (ADR 0007).
     """
     db = await driver(conn)
-    async with db.transaction():
-        if attachments:
+    jobs = [Job(batch, credential_id, same)]
+    if attachments:
+        async with db.transaction():
             await store_contents(db, attachments.values())
-        (outcome,), _ = await append_jobs(db, [Job(batch, credential_id, same)])
-        if isinstance(outcome, Exception):
-            raise outcome
+            (outcome,), _ = await append_jobs(db, jobs)
+            if isinstance(outcome, Exception):
+                raise outcome
+    else:
+        (outcome,), _ = await append_jobs(db, jobs)
+    if isinstance(outcome, Exception):
+        raise outcome
     return outcome
 
 
-APPEND_SQL = """
-WITH s AS (
-  INSERT INTO statement (seq, id, stored, credential_id, is_voiding, payload)
-  SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::timestamptz[], $4::bigint[], $5::bool[], $6::text[])
-), k AS (
-  INSERT INTO statement_key (key, seq, main) SELECT * FROM unnest($7::uuid[], $8::bigint[], $9::bool[])
-), r AS (
-  INSERT INTO statement_ref (target, seq) SELECT * FROM unnest($10::uuid[], $11::bigint[])
-), v AS (
-  INSERT INTO voided (target, voiding_seq) SELECT * FROM unnest($12::uuid[], $13::bigint[]) ON CONFLICT DO NOTHING
-), d AS (
-  INSERT INTO activity AS a (iri, definition) SELECT * FROM unnest($14::text[], $15::jsonb[])
-  ON CONFLICT (iri) DO UPDATE SET definition = lrs_merge_definition(a.definition, EXCLUDED.definition), updated = now()
-  WHERE a.definition IS DISTINCT FROM lrs_merge_definition(a.definition, EXCLUDED.definition)
+APPEND_SQL = (
+    "SELECT * FROM lrs_append($1, $2::uuid[], $3::bigint[], $4::bool[], $5::text[], $6::bool[], $7::int[], "
+    "$8::uuid[], $9::bool[], $10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text[], $15::jsonb[])"
 )
-SELECT r.target::text AS target, r.seq, s2.id::text AS id
-FROM statement_ref r JOIN statement s2 ON s2.seq = r.seq WHERE r.target = ANY($2::uuid[])
-"""
 
 
-def _inherit(
-    fresh: Sequence[Prepared], keys_by_id: dict[str, dict[str, bool]], inherited: dict[str, dict[str, bool]]
-) -> None:
-    """StatementRef filter rule (C §2.1.3): a referrer matches what its target matches, recursively."""
+def _inherit(fresh: Sequence[Prepared], keys_by_id: dict[str, dict[str, bool]]) -> None:
+    """StatementRef filter rule (C §2.1.3) inside one append: a referrer matches what its target matches,
+    recursively; targets stored earlier are added by `lrs_append` from their key rows."""
     for _ in range(len(fresh)):
         changed = False
         for p in fresh:
-            if p.ref_target is None:
+            if p.ref_target is None or p.ref_target not in keys_by_id:
                 continue
-            source = keys_by_id.get(p.ref_target) or inherited.get(p.ref_target) or {}
             mine = keys_by_id[p.id]
-            for key, main in source.items():
+            for key, main in keys_by_id[p.ref_target].items():
                 if key not in mine or (main and not mine[key]):
                     mine[key] = mine.get(key, False) or main
                     changed = True
         if not changed:
             return
+
+
+def _root(p: Prepared, by_id: Mapping[str, Prepared]) -> str | None:
+    """The first StatementRef target outside this append along p's chain of references, if any."""
+    target = p.ref_target
+    seen: set[str] = set()
+    while target is not None and target in by_id and target not in seen:
+        seen.add(target)
+        target = by_id[target].ref_target
+    return None if target is None or target in by_id else target
 
 
 def _without_nul(value: Any) -> Any:
@@ -141,101 +140,81 @@ def _jsonb_text(definition: dict[str, Any]) -> str:
     return orjson.dumps(_without_nul(definition)).decode() if "\\u0000" in text else text
 
 
-async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exception], dt.datetime | None]:
-    """Append several requests' batches inside the caller's transaction in two round trips (ADR 0002):
-    `lrs_append_begin` takes the write lock and reads the head, the ids already stored and the keys of
-    StatementRef targets; one statement then inserts statements, filter keys, refs, voids and definitions.
-    Each job's outcome is its number of new statements, or the Conflict that rejects that job alone; the second
-    value is the `stored` of the new statements (None when every statement was already there)."""
-    ids = [p.id for job in jobs for p in job.batch]
-    targets = list({p.ref_target for job in jobs for p in job.batch if p.ref_target is not None})
-    head = await db.fetchrow("SELECT * FROM lrs_append_begin($1, $2::uuid[], $3::uuid[])", WRITE_LOCK, ids, targets)
-    existing = {str(i): payload for i, payload in orjson.loads(head["existing"] or "[]")}
-    outcomes: list[int | Exception] = []
-    fresh: list[Prepared] = []
-    credentials: list[int | None] = []
-    for job in jobs:
-        mine: list[Prepared] = []
-        failure: Exception | None = None
-        for index, p in enumerate(job.batch):
-            if p.id not in existing:
-                mine.append(p)
-            elif not job.same(orjson.loads(existing[p.id]), p.original):
-                failure = Conflict(f"statement {p.id} already exists with different content", index=index)
-                break
-        outcomes.append(failure if failure is not None else len(mine))
-        if failure is None:
-            fresh.extend(mine)
-            credentials.extend([job.credential_id] * len(mine))
-    if not fresh:
-        return outcomes, None
-    stored = to_ms(head["now"])
-    if head["last_stored"] is not None and stored < head["last_stored"]:
-        stored = head["last_stored"]  # never decreases, even if the clock steps back
-    stored_text = format_stored(stored)
-    last_seq = head["last_seq"] or 0
-
-    keys_by_id: dict[str, dict[str, bool]] = {p.id: {key_id(k): m for k, m in p.keys.items()} for p in fresh}
-    inherited: dict[str, dict[str, bool]] = {}
-    for target, key, main in orjson.loads(head["inherited"] or "[]"):
-        inherited.setdefault(str(target), {})[key.replace("-", "")] = main
-    _inherit(fresh, keys_by_id, inherited)
-
-    seqs = range(last_seq + 1, last_seq + 1 + len(fresh))
-    key_rows = [(k, seq, m) for p, seq in zip(fresh, seqs, strict=True) for k, m in keys_by_id[p.id].items()]
-    refs = [(p.ref_target, seq) for p, seq in zip(fresh, seqs, strict=True) if p.ref_target is not None]
-    voids = [(p.ref_target, seq) for p, seq in zip(fresh, seqs, strict=True) if p.is_voiding]
+def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) -> list[Any]:
+    """The arguments of `lrs_append` after the lock key: statements, filter keys (with StatementRef inheritance
+    inside the append), references, and the batch's merged activity definitions."""
+    by_id = {p.id: p for p in fresh}
+    keys_by_id = {p.id: {key_id(k): m for k, m in p.keys.items()} for p in fresh}
+    _inherit(fresh, keys_by_id)
+    key_ix: list[int] = []
+    keys: list[str] = []
+    mains: list[bool] = []
+    root_ix: list[int] = []
+    roots: list[str] = []
+    ref_ix: list[int] = []
+    refs: list[str] = []
     definitions: dict[str, dict[str, Any]] = {}
-    for p in fresh:
+    for ix, p in enumerate(fresh, 1):
+        for k, m in keys_by_id[p.id].items():
+            key_ix.append(ix)
+            keys.append(k)
+            mains.append(m)
+        if p.ref_target is not None:
+            ref_ix.append(ix)
+            refs.append(p.ref_target)
+            root = _root(p, by_id)
+            if root is not None:
+                root_ix.append(ix)
+                roots.append(root)
         for iri, definition in p.definitions:
             definitions[iri] = merge_definition(definitions.get(iri), definition)
-    referrers = await db.fetch(
-        APPEND_SQL,
-        list(seqs),
+    return [
         [p.id for p in fresh],
-        [stored] * len(fresh),
-        credentials,
+        list(credentials),
         [p.is_voiding for p in fresh],
-        [p.payload(stored_text) for p in fresh],
-        [k for k, _, _ in key_rows],
-        [s for _, s, _ in key_rows],
-        [m for _, _, m in key_rows],
-        [t for t, _ in refs],
-        [s for _, s in refs],
-        [t for t, _ in voids],
-        [s for _, s in voids],
+        [p.head.decode() for p in fresh],
+        [p.has_timestamp for p in fresh],
+        key_ix,
+        keys,
+        mains,
+        root_ix,
+        roots,
+        ref_ix,
+        refs,
         list(definitions),
         [_jsonb_text(d) for d in definitions.values()],
-    )
-    if referrers:
-        await _backfill_referrers(db, keys_by_id, referrers)
-    return outcomes, stored
+    ]
 
 
-async def _backfill_referrers(db: Any, new: dict[str, dict[str, bool]], rows: Sequence[Any]) -> None:
-    """Give statements stored earlier that reference the new ones their targets' keys (late targets)."""
-    pending = new
-    for _ in range(16):
-        nxt: dict[str, dict[str, bool]] = {}
-        records: list[tuple[str, int, bool]] = []
-        for r in rows:
-            keys = pending[r["target"]]
-            records.extend((key, r["seq"], main) for key, main in keys.items())
-            nxt.setdefault(r["id"], {}).update(keys)
-        if records:
-            await db.executemany(
-                "INSERT INTO statement_key (key, seq, main) VALUES ($1, $2, $3) "
-                "ON CONFLICT (key, seq) DO UPDATE SET main = true WHERE EXCLUDED.main AND NOT statement_key.main",
-                records,
-            )
-        pending = nxt
-        rows = await db.fetch(
-            "SELECT r.target::text AS target, r.seq, s.id::text AS id FROM statement_ref r "
-            "JOIN statement s ON s.seq = r.seq WHERE r.target = ANY($1::uuid[])",
-            list(pending),
-        )
-        if not rows:
-            return
+async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exception], dt.datetime | None]:
+    """Append several requests' batches with one call of `lrs_append` (ADR 0002), a transaction of its own unless
+    the caller opened one. Each job's outcome is its number of new statements, or the Conflict that rejects that
+    job alone; the second value is the `stored` of the new statements (None when every statement was already
+    there). Ids found already stored are compared and the call repeated without them."""
+    known: dict[str, str] = {}
+    while True:
+        outcomes: list[int | Exception] = []
+        fresh: list[Prepared] = []
+        credentials: list[int | None] = []
+        for job in jobs:
+            mine: list[Prepared] = []
+            failure: Exception | None = None
+            for index, p in enumerate(job.batch):
+                if p.id not in known:
+                    mine.append(p)
+                elif not job.same(orjson.loads(known[p.id]), p.original):
+                    failure = Conflict(f"statement {p.id} already exists with different content", index=index)
+                    break
+            outcomes.append(failure if failure is not None else len(mine))
+            if failure is None:
+                fresh.extend(mine)
+                credentials.extend([job.credential_id] * len(mine))
+        if not fresh:
+            return outcomes, None
+        row = await db.fetchrow(APPEND_SQL, WRITE_LOCK, *append_args(fresh, credentials))
+        if row["existing"] is None:
+            return outcomes, row["stored"]
+        known.update((str(i), payload) for i, payload in orjson.loads(row["existing"]))
 
 
 HEAD_SQL = "SELECT * FROM lrs_head($1)"
