@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import asyncpg
 import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,7 +19,8 @@ from lrs.store.engine import driver
 from lrs.xapi.definition import merge_definition
 from lrs.xapi.prepare import Prepared
 
-# Key of the transaction-level advisory lock every statement writer holds from seq assignment to commit.
+# Key of the advisory lock that guards seq reservations: writers hold it exclusively while they take a range,
+# readers of the head share it (ADR 0002, migration 0005).
 WRITE_LOCK = 0x1A5_57A7
 _ONE_MS = dt.timedelta(milliseconds=1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -188,10 +190,12 @@ def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) ->
 
 async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exception], dt.datetime | None]:
     """Append several requests' batches with one call of `lrs_append` (ADR 0002), a transaction of its own unless
-    the caller opened one. Each job's outcome is its number of new statements, or the Conflict that rejects that
-    job alone; the second value is the `stored` of the new statements (None when every statement was already
-    there). Ids found already stored are compared and the call repeated without them."""
+    the caller opened one; other writers append in parallel. Each job's outcome is its number of new statements,
+    or the Conflict that rejects that job alone; the second value is the `stored` of the new statements (None when
+    every statement was already there). Ids found already stored are compared and the call repeated without them.
+    """
     known: dict[str, str] = {}
+    retries = 0
     while True:
         outcomes: list[int | Exception] = []
         fresh: list[Prepared] = []
@@ -211,10 +215,30 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exceptio
                 credentials.extend([job.credential_id] * len(mine))
         if not fresh:
             return outcomes, None
-        row = await db.fetchrow(APPEND_SQL, WRITE_LOCK, *append_args(fresh, credentials))
+        try:
+            row = await _call_append(db, append_args(fresh, credentials))
+        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+            # Another writer stored one of these ids in the meantime (ADR 0002): compare with it on the next pass.
+            retries += 1
+            if retries > 3:
+                raise
+            rows = await db.fetch(
+                "SELECT id::text AS id, payload FROM statement WHERE id = ANY($1::uuid[])", [p.id for p in fresh]
+            )
+            known.update((r["id"], r["payload"]) for r in rows)
+            continue
         if row["existing"] is None:
             return outcomes, row["stored"]
         known.update((str(i), payload) for i, payload in orjson.loads(row["existing"]))
+
+
+async def _call_append(db: Any, args: list[Any]) -> Any:
+    """One call of `lrs_append`; inside the caller's transaction it runs under a savepoint, so that a concurrent
+    writer's duplicate id leaves the transaction usable for the retry."""
+    if db.is_in_transaction():
+        async with db.transaction():
+            return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
+    return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
 
 
 HEAD_SQL = "SELECT * FROM lrs_head($1)"
@@ -223,9 +247,9 @@ HEAD_SQL = "SELECT * FROM lrs_head($1)"
 def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> dt.datetime:
     """X-Experience-API-Consistent-Through (C §2.1.3) from the idle clock and the newest visible `stored`.
 
-    Writers take `stored` = max(clock, newest stored) to the millisecond after taking WRITE_LOCK and commit before
-    releasing it, so any statement still to become visible has `stored` >= the idle clock (read while nobody held
-    the lock) or >= the newest visible `stored`. One millisecond before that bound, everything is already visible.
+    Writers take `stored` = max(clock, last reserved `stored`) to the millisecond with their seq range, and commit
+    in seq order, so any statement still to become visible has `stored` >= the idle clock (read while no writer
+    was in flight) or >= the newest visible `stored`. One millisecond before that bound, everything is visible.
     """
     base = idle if idle is not None else newest
     if base is None:
