@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ _ONE_MS = dt.timedelta(milliseconds=1)
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # verbs, activities and agents repeat across statements
 def key_id(key: str) -> str:
     """The stored form of a filter key: a 128-bit BLAKE2b digest as a UUID, a fifth the size of the IRIs in the
     index and collision-free in practice (ADR 0002)."""
@@ -93,8 +95,8 @@ async def insert_statements(
 
 
 APPEND_SQL = (
-    "SELECT * FROM lrs_append($1, $2::uuid[], $3::bigint[], $4::bool[], $5::text[], $6::bool[], $7::int[], "
-    "$8::uuid[], $9::bool[], $10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text[], $15::jsonb[])"
+    "SELECT * FROM lrs_append($1, $2::uuid[], $3::bigint[], $4::bool[], $5::text[], $6::bool[], $7::text::int[], "
+    "$8::text::uuid[], $9::text::bool[], $10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text[], $15::jsonb[])"
 )
 
 
@@ -176,9 +178,11 @@ def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) ->
         [p.is_voiding for p in fresh],
         [p.head.decode() for p in fresh],
         [p.has_timestamp for p in fresh],
-        key_ix,
-        keys,
-        mains,
+        # The ~10 key rows per statement go as array literals PostgreSQL parses in C; asyncpg's per-element
+        # encoding of the same arrays cost more than the rest of the call's arguments together.
+        "{" + ",".join(map(str, key_ix)) + "}",
+        "{" + ",".join(keys) + "}",
+        "{" + ",".join("t" if m else "f" for m in mains) + "}",
         root_ix,
         roots,
         ref_ix,
