@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lrs.errors import BadRequest
 from lrs.store import statements as store
+from lrs.store.engine import driver
 from lrs.xapi.equivalence import equivalent
 from lrs.xapi.prepare import Prepared, prepare
 from lrs.xapi.validate import validate_statement
@@ -63,6 +65,27 @@ def prepare_chunk(lines: list[tuple[int, bytes]], version: Version, authority: d
     return out
 
 
+@dataclass(slots=True)
+class Ready:
+    """A validated chunk as the writer needs it: the arguments of the append, computed in the worker process so
+    that only flat lists cross the process boundary (the statements themselves stay there)."""
+
+    args: list[Any]
+    count: int
+
+
+def ready_chunk(lines: list[tuple[int, bytes]], version: Version, authority: dict[str, Any]) -> Ready:
+    """Validate and prepare one chunk in a worker process, and build its append arguments."""
+    batch = prepare_chunk(lines, version, authority)
+    return Ready(store.append_args(batch, [None] * len(batch)), len(batch))
+
+
+# Chunks validated at once (one worker process each) and chunks being written at once (one connection each).
+# Writers append in parallel and commit in seq order (ADR 0002); a chunk is still one transaction.
+PROCESSES = 2
+WRITERS = 2
+
+
 async def import_file(
     engine: AsyncEngine,
     path: Path,
@@ -75,36 +98,68 @@ async def import_file(
     """Import NDJSON statements; each chunk is atomic, statements already stored with the same content are
     skipped, a different statement under a stored id stops the import with 409 (D §2.3.1).
 
-    Validation runs in a second process one chunk ahead, so it overlaps the database work of the chunk before.
+    Worker processes validate the next chunks while writers store the ones before, two at a time.
     """
     outcome = Outcome()
     loop = asyncio.get_running_loop()
+    done = 0
 
     def same(old: dict[str, Any], new: dict[str, Any]) -> bool:
         return equivalent(old, new, version)
 
-    async def store_chunk(batch: list[Prepared], lines: int, position: int) -> None:
+    async def store_chunk(ready: Ready, lines: list[tuple[int, bytes]], position: int) -> None:
+        nonlocal done
         async with engine.connect() as conn:
-            stored = await store.insert_statements(conn, batch, None, same)
-        outcome.lines += lines
+            row = await store.append_call(await driver(conn), ready.args)
+            if row is None:
+                # Some ids are stored already (a resumed import) or were being stored by the other writer:
+                # compare them statement by statement, as the API does.
+                batch = prepare_chunk(lines, version, authority)
+                stored = await store.insert_statements(conn, batch, None, same)
+            else:
+                stored = ready.count
+        outcome.lines += len(lines)
         outcome.stored += stored
-        outcome.skipped += len(batch) - stored
+        outcome.skipped += ready.count - stored
+        done = max(done, position)
         if progress is not None:
-            progress(position, lines)
+            progress(done, len(lines))
 
     # spawn, not fork: a forked child would share the parent's database sockets
     spawn = multiprocessing.get_context("spawn")
-    with path.open("rb") as stream, ProcessPoolExecutor(max_workers=1, mp_context=spawn) as pool:
-        previous: tuple[list[Prepared], int, int] | None = None
-        for chunk in _chunks(stream, chunk_size):
-            ahead = loop.run_in_executor(pool, prepare_chunk, chunk, version, authority)
-            position = stream.tell()
-            try:
-                if previous is not None:
-                    await store_chunk(*previous)
-            finally:
-                batch = await ahead  # never leave the worker's result behind, even when storing failed
-            previous = (batch, len(chunk), position)
-        if previous is not None:
-            await store_chunk(*previous)
+    pending: deque[tuple[asyncio.Future[Ready], list[tuple[int, bytes]], int]] = deque()
+    writing: set[asyncio.Task[None]] = set()
+    slots = asyncio.Semaphore(WRITERS)
+
+    def check() -> None:
+        for task in [t for t in writing if t.done()]:
+            writing.discard(task)
+            task.result()  # a failed chunk stops the import
+
+    async def dispatch() -> None:
+        """Wait for the oldest chunk's validation, then start writing it once a writer is free. Chunks are
+        dispatched in file order, so a bad line stops the import with every chunk before it stored."""
+        ready, chunk, position = pending.popleft()
+        batch = await ready
+        await slots.acquire()
+        check()
+        task = asyncio.create_task(store_chunk(batch, chunk, position))
+        task.add_done_callback(lambda _: slots.release())
+        writing.add(task)
+
+    with path.open("rb") as stream, ProcessPoolExecutor(max_workers=PROCESSES, mp_context=spawn) as pool:
+        try:
+            for chunk in _chunks(stream, chunk_size):
+                pending.append(
+                    (loop.run_in_executor(pool, ready_chunk, chunk, version, authority), chunk, stream.tell())
+                )
+                if len(pending) > PROCESSES:
+                    await dispatch()
+            while pending:
+                await dispatch()
+            await asyncio.gather(*writing)
+            check()
+        finally:
+            # never leave a worker's result or a chunk's write behind, even when the import stops
+            await asyncio.gather(*(ready for ready, _, _ in pending), *writing, return_exceptions=True)
     return outcome

@@ -1,8 +1,8 @@
-"""Group commit for statement writes: concurrent requests in one worker share one locked transaction (ADR 0002).
+"""Group commit for statement writes: concurrent requests in one worker share one append (ADR 0002).
 
-Every append holds the global write lock through its commit, so throughput is bounded by commits per second,
-not by statements. While one group commits, requests queue; the next group takes them all, up to a size limit,
-and each request still succeeds or fails on its own (a 409 rejects only its request).
+Appends commit in seq order, one commit at a time, so many small appends would be bounded by commits per second.
+While one group is being stored, requests queue; the next group takes them all, up to a size limit, and each
+request still succeeds or fails on its own (a 409 rejects only its request).
 """
 
 from __future__ import annotations

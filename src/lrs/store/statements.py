@@ -236,6 +236,17 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exceptio
         known.update((str(i), payload) for i, payload in orjson.loads(row["existing"]))
 
 
+async def append_call(db: Any, args: list[Any]) -> Any | None:
+    """One call of `lrs_append` with arguments built elsewhere (`lrs import` builds them in its worker processes):
+    the result row, or None when an id was already stored or being stored by another writer, and nothing was
+    written; the caller then stores the batch with `insert_statements`, which compares them."""
+    try:
+        row = await _call_append(db, args)
+    except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+        return None
+    return row if row["existing"] is None else None
+
+
 async def _call_append(db: Any, args: list[Any]) -> Any:
     """One call of `lrs_append`; inside the caller's transaction it runs under a savepoint, so that a concurrent
     writer's duplicate id leaves the transaction usable for the retry."""
