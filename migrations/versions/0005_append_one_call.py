@@ -70,8 +70,8 @@ def upgrade() -> None:
           IF existing IS NOT NULL THEN
             RETURN;
           END IF;
-          PERFORM pg_advisory_lock(lock_key);
-          BEGIN
+          BEGIN  -- the lock is taken and released inside the block, so no error or cancel can leave it held
+            PERFORM pg_advisory_lock(lock_key);
             first_seq := (SELECT last_value FROM lrs_reserved_seq) + 1;
             -- `stored` never decreases, even if the clock steps back
             ms := greatest((extract(epoch FROM clock_timestamp()) * 1000)::bigint,
@@ -79,11 +79,11 @@ def upgrade() -> None:
             PERFORM pg_advisory_xact_lock({MARK} + first_seq);
             PERFORM setval('lrs_reserved_seq', first_seq + cardinality(ids) - 1);
             PERFORM setval('lrs_reserved_ms', ms);
-          EXCEPTION WHEN OTHERS OR query_canceled THEN
             PERFORM pg_advisory_unlock(lock_key);
+          EXCEPTION WHEN OTHERS OR query_canceled THEN
+            PERFORM pg_advisory_unlock(lock_key);  -- a warning, not an error, if the lock was never obtained
             RAISE;
           END;
-          PERFORM pg_advisory_unlock(lock_key);
           stored := timestamptz 'epoch' + ms * interval '1 millisecond';
           st := to_char(stored AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
           INSERT INTO statement (seq, id, stored, credential_id, is_voiding, payload)
@@ -150,17 +150,17 @@ def upgrade() -> None:
           reserved bigint;
           busy boolean;
         BEGIN
-          PERFORM pg_advisory_lock_shared(lock_key);
           BEGIN
+            PERFORM pg_advisory_lock_shared(lock_key);
             now := clock_timestamp();
             reserved := (SELECT last_value FROM lrs_reserved_seq);
             busy := reserved > coalesce((SELECT max(seq) FROM statement), 0)
                     AND EXISTS (SELECT 1 FROM lrs_writers_below(reserved + 1));
+            PERFORM pg_advisory_unlock_shared(lock_key);
           EXCEPTION WHEN OTHERS OR query_canceled THEN
             PERFORM pg_advisory_unlock_shared(lock_key);
             RAISE;
           END;
-          PERFORM pg_advisory_unlock_shared(lock_key);
           IF NOT busy THEN
             idle := now;
           END IF;

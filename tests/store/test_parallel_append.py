@@ -12,7 +12,7 @@ import asyncpg
 import orjson
 from fastapi import FastAPI
 
-from lrs.store.statements import HEAD_SQL, WRITE_LOCK, insert_statements
+from lrs.store.statements import APPEND_SQL, HEAD_SQL, WRITE_LOCK, append_args, insert_statements
 from lrs.xapi.equivalence import equivalent
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validate import validate_batch
@@ -111,3 +111,37 @@ async def test_parallel_writers(app: FastAPI, db: asyncpg.Connection, database_u
     assert len(names) == 3
     for row in names:
         assert {f"x-w{w}" for w in range(WRITERS)} <= set(orjson.loads(row["name"]))
+
+
+async def test_a_cancelled_append_leaves_no_lock_behind(
+    app: FastAPI, db: asyncpg.Connection, database_url: str
+) -> None:
+    """An append cancelled while it waits for the reservation lock releases what it holds: the next append on the
+    same connection, and every other writer, go on."""
+    holder = await asyncpg.connect(database_url)
+    writer = await asyncpg.connect(database_url)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", WRITE_LOCK)
+        await writer.execute("SET statement_timeout = 200")
+        batch = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
+        args = append_args(batch, [None])
+        try:
+            await writer.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
+        except asyncpg.QueryCanceledError:
+            pass
+        else:
+            raise AssertionError("the append should have waited for the lock and been cancelled")
+        await holder.execute("SELECT pg_advisory_unlock($1)", WRITE_LOCK)
+        held = await db.fetchval(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND objsubid = 1",
+            WRITE_LOCK,
+        )
+        assert held == 0
+        row = await writer.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
+        assert row["existing"] is None and row["first_seq"] > 0
+        async with app.state.runtime.engine.connect() as conn:
+            other = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
+            assert await insert_statements(conn, other, None, same) == 1
+    finally:
+        await holder.close()
+        await writer.close()

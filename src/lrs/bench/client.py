@@ -115,7 +115,15 @@ async def run_load(
                 counter += 1
                 request, units = make(i)
                 t0 = time.perf_counter()
-                status, _, _ = await conn.send(request)
+                try:
+                    status, _, _ = await conn.send(request)
+                except (ConnectionError, asyncio.IncompleteReadError):
+                    # the server dropped the connection: an error of this request, then a new connection
+                    result.errors += 1
+                    result.statuses[0] = result.statuses.get(0, 0) + 1
+                    conn.close()
+                    conn = await Connection.open(host, port)
+                    continue
                 dt = time.perf_counter() - t0
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 if ok(status):

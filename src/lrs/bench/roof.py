@@ -6,6 +6,7 @@ share of what this machine can do at all. Run as `uvicorn lrs.bench.roof:app`; L
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -22,7 +23,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open a pool and the scratch table."""
     pool = await asyncpg.create_pool(os.environ["LRS_DATABASE_URL"], min_size=2, max_size=10)
     async with pool.acquire() as conn:
-        await conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (id uuid PRIMARY KEY, payload text NOT NULL)")
+        # the other worker may create it at the same moment
+        with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
+            await conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (id uuid PRIMARY KEY, payload text NOT NULL)")
     app.state.pool = pool
     yield
     await pool.close()
