@@ -35,10 +35,11 @@ def upgrade() -> None:
     # The in-flight writers with a seq range below `first`, by their markers.
     op.execute(
         f"""
-        CREATE FUNCTION lrs_writers_below(first bigint) RETURNS SETOF bigint LANGUAGE sql STABLE AS $$
+        CREATE FUNCTION lrs_writers_below(first bigint) RETURNS SETOF bigint LANGUAGE sql VOLATILE AS $$
           SELECT k FROM (
             SELECT (l.classid::bigint << 32) | l.objid::bigint AS k FROM pg_locks l
             WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.mode = 'ExclusiveLock' AND l.granted
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
           ) m WHERE m.k >= {MARK} AND m.k < {MARK} + first
         $$
         """
@@ -66,6 +67,10 @@ def upgrade() -> None:
           st text;
           below bigint;
         BEGIN
+          IF current_setting('transaction_isolation') <> 'read committed' THEN
+            -- steps 4 and 5 read what lower writers committed meanwhile: each statement needs a fresh snapshot
+            RAISE EXCEPTION 'lrs_append needs READ COMMITTED, not %', current_setting('transaction_isolation');
+          END IF;
           SELECT json_agg(json_build_array(s.id, s.payload))::text INTO existing FROM statement s WHERE s.id = ANY(ids);
           IF existing IS NOT NULL THEN
             RETURN;
@@ -74,7 +79,7 @@ def upgrade() -> None:
             PERFORM pg_advisory_lock(lock_key);
             first_seq := (SELECT last_value FROM lrs_reserved_seq) + 1;
             -- `stored` never decreases, even if the clock steps back
-            ms := greatest((extract(epoch FROM clock_timestamp()) * 1000)::bigint,
+            ms := greatest(floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint,
                            (SELECT last_value FROM lrs_reserved_ms));
             PERFORM pg_advisory_xact_lock({MARK} + first_seq);
             PERFORM setval('lrs_reserved_seq', first_seq + cardinality(ids) - 1);
@@ -138,8 +143,9 @@ def upgrade() -> None:
         """
     )
     # The reader's view of the head (ADR 0002). Under the shared reservation lock no range is being handed out:
-    # if no writer is in flight then, any statement still to become visible is reserved later, with `stored` at
-    # or after the clock read there (`idle`). The newest statement is read afterwards, with a later snapshot.
+    # the clock and the last reserved seq are read there. If no writer with a range up to it is in flight
+    # afterwards, any statement still to become visible is reserved later, with `stored` at or after that clock
+    # (`idle`). The newest statement is read last, with a later snapshot.
     op.execute(
         """
         CREATE OR REPLACE FUNCTION lrs_head(
@@ -154,13 +160,15 @@ def upgrade() -> None:
             PERFORM pg_advisory_lock_shared(lock_key);
             now := clock_timestamp();
             reserved := (SELECT last_value FROM lrs_reserved_seq);
-            busy := reserved > coalesce((SELECT max(seq) FROM statement), 0)
-                    AND EXISTS (SELECT 1 FROM lrs_writers_below(reserved + 1));
             PERFORM pg_advisory_unlock_shared(lock_key);
           EXCEPTION WHEN OTHERS OR query_canceled THEN
             PERFORM pg_advisory_unlock_shared(lock_key);
             RAISE;
           END;
+          -- Every writer with a range up to `reserved` took its marker before that read: it is either visible
+          -- now or still holds its marker. Later writers take `stored` at or after `now`.
+          busy := reserved > coalesce((SELECT max(seq) FROM statement), 0)
+                  AND EXISTS (SELECT 1 FROM lrs_writers_below(reserved + 1));
           IF NOT busy THEN
             idle := now;
           END IF;

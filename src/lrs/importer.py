@@ -15,7 +15,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lrs.errors import BadRequest
+from lrs.errors import BadRequest, Conflict
 from lrs.store import statements as store
 from lrs.store.engine import driver
 from lrs.xapi.equivalence import equivalent
@@ -51,17 +51,25 @@ def _chunks(stream: IO[bytes], size: int) -> Iterator[list[tuple[int, bytes]]]:
 def prepare_chunk(lines: list[tuple[int, bytes]], version: Version, authority: dict[str, Any]) -> list[Prepared]:
     """Validate and prepare one chunk of NDJSON lines (D §2.2-2.6); errors name the line."""
     out = []
+    seen: dict[str, tuple[int, Prepared]] = {}
     for number, line in lines:
         try:
             stmt = orjson.loads(line)
             if isinstance(stmt, dict) and "id" not in stmt:
                 stmt = {"id": str(uuid.uuid5(NAMESPACE, line.strip().decode())), **stmt}
             validate_statement(stmt, version)
-            out.append(prepare(stmt, version, authority))
+            p = prepare(stmt, version, authority)
         except orjson.JSONDecodeError as exc:
             raise BadRequest(f"line {number}: not valid JSON: {exc}") from None
         except BadRequest as exc:
             raise BadRequest(f"line {number}: {exc.describe()}") from None
+        if p.id in seen:  # the same id twice in a chunk: stored once if equal, else 409 (D §2.3.1)
+            first, earlier = seen[p.id]
+            if not equivalent(earlier.original, p.original, version):
+                raise Conflict(f"line {number}: statement {p.id} differs from the one on line {first}")
+            continue
+        seen[p.id] = (number, p)
+        out.append(p)
     return out
 
 
@@ -120,7 +128,7 @@ async def import_file(
                 stored = ready.count
         outcome.lines += len(lines)
         outcome.stored += stored
-        outcome.skipped += ready.count - stored
+        outcome.skipped += len(lines) - stored
         done = max(done, position)
         if progress is not None:
             progress(done, len(lines))
@@ -128,25 +136,29 @@ async def import_file(
     # spawn, not fork: a forked child would share the parent's database sockets
     spawn = multiprocessing.get_context("spawn")
     pending: deque[tuple[asyncio.Future[Ready], list[tuple[int, bytes]], int]] = deque()
-    writing: set[asyncio.Task[None]] = set()
+    writing: dict[int, asyncio.Task[None]] = {}  # by chunk number
     slots = asyncio.Semaphore(WRITERS)
+    dispatched = 0
 
     def check() -> None:
-        for task in [t for t in writing if t.done()]:
-            writing.discard(task)
-            task.result()  # a failed chunk stops the import
+        for task in writing.values():
+            if task.done():
+                task.result()  # a failed chunk stops the import
 
     async def dispatch() -> None:
         """Wait for the oldest chunk's validation, then start writing it once a writer is free. Chunks are
         dispatched in file order, so a bad line stops the import with every chunk before it stored."""
+        nonlocal dispatched
         ready, chunk, position = pending.popleft()
         batch = await ready
         await slots.acquire()
         check()
         task = asyncio.create_task(store_chunk(batch, chunk, position))
         task.add_done_callback(lambda _: slots.release())
-        writing.add(task)
+        writing[dispatched] = task
+        dispatched += 1
 
+    failure: tuple[int, BaseException] | None = None
     with path.open("rb") as stream, ProcessPoolExecutor(max_workers=PROCESSES, mp_context=spawn) as pool:
         try:
             for chunk in _chunks(stream, chunk_size):
@@ -157,9 +169,18 @@ async def import_file(
                     await dispatch()
             while pending:
                 await dispatch()
-            await asyncio.gather(*writing)
-            check()
+        except Exception as exc:
+            failure = (dispatched, exc)  # the chunk being dispatched, or a write that failed before it
         finally:
             # never leave a worker's result or a chunk's write behind, even when the import stops
-            await asyncio.gather(*(ready for ready, _, _ in pending), *writing, return_exceptions=True)
+            await asyncio.gather(*(ready for ready, _, _ in pending), *writing.values(), return_exceptions=True)
+    # The first chunk in file order that failed is the one to report; a write runs alongside the next chunk's, so
+    # when a write fails (409) the chunk after it may be stored already, which a re-run skips.
+    for number, task in sorted(writing.items()):
+        error = None if task.cancelled() else task.exception()
+        if error is not None and (failure is None or number <= failure[0]):
+            failure = (number, error)
+            break
+    if failure is not None:
+        raise failure[1]
     return outcome

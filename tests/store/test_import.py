@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -82,3 +83,36 @@ async def test_different_statement_under_stored_id_is_a_conflict(
     with pytest.raises(Conflict):
         await import_file(engine, write(tmp_path / "b.ndjson", [changed]), version=Version.V2, authority=AUTHORITY)
     assert await count(db) == 1
+
+
+async def test_same_id_twice_in_a_chunk(app: FastAPI, db: asyncpg.Connection, tmp_path: Path) -> None:
+    """D §2.3.1 inside one file: the same statement twice is stored once; another under the same id is a 409."""
+    stmt = next(iter(Generator(seed=12)))
+    engine = app.state.runtime.engine
+    same = await import_file(
+        engine, write(tmp_path / "a.ndjson", [stmt, stmt]), version=Version.V2, authority=AUTHORITY
+    )
+    assert (same.lines, same.stored, same.skipped) == (2, 1, 1)
+    changed = {**stmt, "id": str(uuid.uuid4())}
+    other = {**changed, "verb": {"id": "http://example.com/verbs/other"}}
+    with pytest.raises(Conflict, match=r"line 2: .* differs from the one on line 1"):
+        await import_file(
+            engine, write(tmp_path / "b.ndjson", [changed, other]), version=Version.V2, authority=AUTHORITY
+        )
+    assert await count(db) == 1
+
+
+async def test_the_first_failing_chunk_is_reported(app: FastAPI, db: asyncpg.Connection, tmp_path: Path) -> None:
+    """Chunks are written two at a time: when an earlier chunk's write fails (409) and a later chunk has a bad
+    line, the import reports the earlier failure, and every chunk before it is stored."""
+    engine = app.state.runtime.engine
+    stmts: list[Any] = list(itertools.islice(Generator(seed=13), 30))
+    await import_file(engine, write(tmp_path / "first.ndjson", [stmts[12]]), version=Version.V2, authority=AUTHORITY)
+    stmts[12] = {**stmts[12], "verb": {"id": "http://example.com/verbs/other"}}  # chunk 2 (lines 11-20): 409
+    stmts[24] = {**stmts[24], "actor": {"mbox": "not-a-mailto"}}  # chunk 3 (lines 21-30): 400
+    path = write(tmp_path / "mixed.ndjson", stmts)
+    with pytest.raises(Conflict):
+        await import_file(engine, path, version=Version.V2, authority=AUTHORITY, chunk_size=10)
+    ids = {str(r["id"]) for r in await db.fetch("SELECT id::text AS id FROM statement")}
+    assert {s["id"] for s in stmts[:10]} <= ids
+    assert not {s["id"] for s in stmts[20:]} & ids

