@@ -163,6 +163,18 @@ async def test_statement_ref_chains_inherit_across_appends(client: XAPI, db: asy
     assert await ids_of(client, verb=V3) == [late["id"], r2, r1]
 
 
+async def test_more_pages_keep_their_snapshot_when_a_statement_is_voided(client: XAPI, db: asyncpg.Connection) -> None:
+    """ADR 0002: the pages of one query come from the first page's snapshot, voiding included; a new query
+    no longer returns the voided statement (D §2.3.2, C §2.1.3)."""
+    ids = await post(client, *[statement(verb=V3) for _ in range(3)])
+    first = (await client.get("/statements", params={"verb": V3, "limit": 1})).json()
+    assert [s["id"] for s in first["statements"]] == [ids[2]]
+    (voiding,) = await post(client, statement(verb=VOIDED, object={"objectType": "StatementRef", "id": ids[1]}))
+    rest = (await client.get(first["more"].removeprefix("/xapi"))).json()
+    assert [s["id"] for s in rest["statements"]] == [ids[1]]
+    assert await ids_of(client, verb=V3) == [voiding, ids[2], ids[0]]  # the voiding one matches through its target
+
+
 async def test_since_until_ascending(client: XAPI, db: asyncpg.Connection) -> None:
     """C §2.1.3: since exclusive, until inclusive, both on stored; ascending order."""
     ids = []

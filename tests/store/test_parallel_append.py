@@ -21,6 +21,7 @@ from tests.api.helpers import statement
 
 AUTHORITY = {"objectType": "Agent", "account": {"homePage": "https://lrs.invalid/credentials", "name": "t"}}
 WRITERS = 6
+MARK = 1 << 62  # where the writers' marker keys start (migration 0005)
 BATCHES = 12
 
 
@@ -144,4 +145,31 @@ async def test_a_cancelled_append_leaves_no_lock_behind(
             assert await insert_statements(conn, other, None, same) == 1
     finally:
         await holder.close()
+        await writer.close()
+
+
+async def test_locks_of_other_databases_are_not_writers(
+    app: FastAPI, db: asyncpg.Connection, database_url: str
+) -> None:
+    """Markers are advisory locks, which are per database: a lock with a marker's key held in another database of
+    the same server neither holds up appends nor makes the head look busy, even after an aborted append left a
+    reserved range that never became visible."""
+    other = await asyncpg.connect(database_url, database="postgres")
+    writer = await asyncpg.connect(database_url)
+    try:
+        floor = int(await db.fetchval("SELECT last_value FROM lrs_reserved_seq"))
+        await other.execute("SELECT pg_advisory_lock($1)", MARK + floor)
+        batch = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
+        async with writer.transaction():
+            await writer.fetchrow(APPEND_SQL, WRITE_LOCK, *append_args(batch, [None]))
+            await writer.execute("SELECT 1/0")  # abort: the range stays reserved, nothing of it is visible
+    except asyncpg.DivisionByZeroError:
+        head = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
+        assert head["idle"] is not None  # no writer of this database is in flight
+        async with app.state.runtime.engine.connect() as conn:
+            assert await asyncio.wait_for(insert_statements(conn, batch, None, same), timeout=10) == 1
+    else:
+        raise AssertionError("the append should have been rolled back")
+    finally:
+        await other.close()
         await writer.close()

@@ -25,6 +25,7 @@ from lrs.xapi.prepare import Prepared
 # readers of the head share it (ADR 0002, migration 0005).
 WRITE_LOCK = 0x1A5_57A7
 _ONE_MS = dt.timedelta(milliseconds=1)
+NEVER = 2**63 - 1  # a seq no statement reaches
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
@@ -386,7 +387,7 @@ def page_sql(q: StatementQuery, limit: int, bound: int) -> tuple[str, list[Any]]
     # since/until become seq bounds through the (stored, seq) index; exact because stored grows with seq.
     at = "coalesce((SELECT seq FROM statement WHERE stored <= {} ORDER BY stored DESC, seq DESC LIMIT 1), 0)"
     low = at.format(arg(q.since)) if q.since is not None else "0"
-    high = arg(bound)
+    bound_arg = high = arg(bound)
     if q.until is not None:
         high = f"LEAST({high}, {at.format(arg(q.until))})"
     if q.after is not None:
@@ -425,7 +426,10 @@ def page_sql(q: StatementQuery, limit: int, bound: int) -> tuple[str, list[Any]]
         where.append(f"s.seq > {low} AND s.seq <= {high}")
     if q.credential_id is not None:
         where.append(f"s.credential_id = {arg(q.credential_id)}")
-    where.append("(s.is_voiding OR (SELECT v.voiding_seq FROM voided v WHERE v.target = s.id) IS NULL)")
+    # Hidden only when voided by a statement within the bound: a voiding stored after the first page leaves the
+    # later pages of the same query unchanged.
+    voided_by = "(SELECT v.voiding_seq FROM voided v WHERE v.target = s.id)"
+    where.append(f"(s.is_voiding OR coalesce({voided_by}, {NEVER}) > {bound_arg})")
     direction = "ASC" if q.ascending else "DESC"
     rows = (
         f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
