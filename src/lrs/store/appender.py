@@ -77,7 +77,7 @@ class Appender:
     async def _write(self, group: list[_Pending]) -> None:
         try:
             async with self._engine.connect() as conn:
-                # No explicit transaction: the one call of `lrs_append` is its own, so the write lock is never held
+                # No explicit transaction: the one call of `lrs_append` is its own, so no lock or marker is held
                 # while this event loop serves other requests (ADR 0002).
                 outcomes, stored = await append_jobs(await driver(conn), [p.job for p in group])
         except Exception as exc:

@@ -1,4 +1,5 @@
-"""All SQL of the Statement resource: the serialised append (ADR 0002), lookups and filtered pages."""
+"""All SQL of the Statement resource: the append (parallel, committed in seq order; ADR 0002), lookups and
+filtered pages."""
 
 from __future__ import annotations
 
@@ -78,7 +79,7 @@ async def insert_statements(
 ) -> int:
     """Store a batch atomically (C §2.1.1-2.1.2, D §2.3.1-2.3.2); return how many were new. Ids already stored
     are compared with `same`: equal ones are skipped, different ones raise 409. `attachments` (content by
-    lower-case sha2, C §1.5.2) is stored in the same transaction, before the write lock is taken so that copying
+    lower-case sha2, C §1.5.2) is stored in the same transaction, before the seq range is reserved so that copying
     large content does not hold up other writers (ADR 0007).
     """
     db = await driver(conn)
