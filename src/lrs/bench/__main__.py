@@ -150,9 +150,57 @@ def median_row(rows: list[sc.Row]) -> sc.Row:
     return sorted(rows, key=lambda r: r.per_second)[len(rows) // 2]
 
 
-async def repeat(n: int, make: Any) -> sc.Row:
-    """Run a scenario n times, keep the median."""
-    return median_row([await make() for _ in range(n)])
+class CpuMeter:
+    """CPU seconds spent by the server's process tree and by PostgreSQL's during a scenario run, per unit."""
+
+    def __init__(self, server_pid: int, data_dir: Path) -> None:
+        self.server_pid = server_pid
+        self.postmaster_pid = int((data_dir / "pgdata" / "postmaster.pid").read_text().split()[0])
+
+    @staticmethod
+    def _tree(pid: int) -> dict[int, float]:
+        try:
+            root = psutil.Process(pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return {}
+        out = {}
+        for proc in procs:
+            try:
+                times = proc.cpu_times()
+                out[proc.pid] = times.user + times.system
+            except psutil.Error:
+                pass
+        return out
+
+    def snapshot(self) -> tuple[dict[int, float], dict[int, float]]:
+        """CPU seconds so far, by process, of the server and of PostgreSQL."""
+        return self._tree(self.server_pid), self._tree(self.postmaster_pid)
+
+    @staticmethod
+    def _spent(before: dict[int, float], after: dict[int, float]) -> float:
+        # processes that started during the run count whole; those that ended are lost (PostgreSQL's short-lived
+        # autovacuum workers at most)
+        return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+
+    def measure(self, row: sc.Row, before: tuple[dict[int, float], dict[int, float]]) -> sc.Row:
+        """The row with its CPU milliseconds per unit filled in."""
+        after = self.snapshot()
+        units = row.per_second * row.seconds
+        if units:
+            row.server_cpu_ms = 1000 * self._spent(before[0], after[0]) / units
+            row.db_cpu_ms = 1000 * self._spent(before[1], after[1]) / units
+        return row
+
+
+async def repeat(n: int, make: Any, meter: CpuMeter | None = None) -> sc.Row:
+    """Run a scenario n times, keep the median (by rate), with the CPU it took when a meter is given."""
+    rows = []
+    for _ in range(n):
+        before = meter.snapshot() if meter is not None else None
+        row = await make()
+        rows.append(meter.measure(row, before) if meter is not None and before is not None else row)
+    return median_row(rows)
 
 
 async def main() -> None:
@@ -203,6 +251,7 @@ async def main() -> None:
             )
             server.wait_ready("/xapi/about")
             await asyncio.sleep(1)
+            meter = CpuMeter(server.proc.pid, tmp / "db")
             entry: dict[str, Any] = {"import": imported, "rss_start_mb": rss_mb(server.proc.pid), "rows": []}
             for name in sc.GETS:
                 pages: list[float] = []
@@ -212,10 +261,10 @@ async def main() -> None:
                     pages.append(fullness)
                     return row
 
-                row = await repeat(args.repeat, one)
+                row = await repeat(args.repeat, one, meter)
                 entry["rows"].append(row.as_dict() | {"mean_page": round(statistics.mean(pages), 1)})
                 console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit} p50 {row.p50_ms:.1f} ms")
-            row = await repeat(args.repeat, lambda: sc.paging(target))
+            row = await repeat(args.repeat, lambda: sc.paging(target), meter)
             entry["rows"].append(row.as_dict())
             if size == sizes[-1]:
                 for make in (
@@ -223,7 +272,7 @@ async def main() -> None:
                     lambda: sc.post_single(target, pool, clients=16, duration=args.duration),
                     lambda: sc.documents(target, clients=16, duration=args.duration),
                 ):
-                    row = await repeat(args.repeat, make)
+                    row = await repeat(args.repeat, make, meter)
                     entry["rows"].append(row.as_dict())
                     console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit}")
             entry["rss_end_mb"] = rss_mb(server.proc.pid)
@@ -254,7 +303,9 @@ async def main() -> None:
         roof.wait_ready("/docs")
         roof_target = sc.Target(f"http://127.0.0.1:{roof_port}/xapi", key, secret)
         row = await repeat(
-            args.repeat, lambda: sc.post_batches(roof_target, pool, clients=8, size=100, duration=args.duration)
+            args.repeat,
+            lambda: sc.post_batches(roof_target, pool, clients=8, size=100, duration=args.duration),
+            CpuMeter(roof.proc.pid, tmp / "db"),
         )
         roof.stop()
         report["roof"] = row.as_dict() | {"scenario": "roof: POST 100-statement batches, COPY only"}
@@ -272,7 +323,11 @@ async def main() -> None:
 
 def print_table(report: dict[str, Any]) -> None:
     """The human-readable table."""
-    table = Table("store", "scenario", "clients", "rate", "unit", "p50 ms", "p99 ms", "errors")
+    table = Table("store", "scenario", "clients", "rate", "unit", "p50 ms", "p99 ms", "errors", "CPU ms/unit srv+db")
+
+    def cpu(r: dict[str, Any]) -> str:
+        return f"{r['server_cpu_ms']:.3g} + {r['db_cpu_ms']:.3g}" if "server_cpu_ms" in r else ""
+
     for size, entry in report["sizes"].items():
         for r in entry["rows"]:
             table.add_row(
@@ -284,13 +339,17 @@ def print_table(report: dict[str, Any]) -> None:
                 f"{r['p50_ms']:.1f}",
                 f"{r['p99_ms']:.1f}",
                 str(r["errors"]),
+                cpu(r),
             )
         imp = entry["import"]
         if imp.get("statements"):
-            table.add_row(f"{int(size):,}", "lrs import", "1", f"{imp['per_second']:,.0f}", "statements/s", "", "", "")
+            table.add_row(
+                f"{int(size):,}", "lrs import", "1", f"{imp['per_second']:,.0f}", "statements/s", "", "", "", ""
+            )
         table.add_row(
             f"{int(size):,}",
             f"RSS {entry['rss_start_mb']:.0f} -> {entry['rss_end_mb']:.0f} MiB, store {entry['store_mb']:.0f} MiB",
+            "",
             "",
             "",
             "",
@@ -301,7 +360,7 @@ def print_table(report: dict[str, Any]) -> None:
     roof = report.get("roof")
     if roof:
         table.add_row("", roof["scenario"], str(roof["clients"]), f"{roof['per_second']:,.0f}", roof["unit"],
-                      f"{roof['p50_ms']:.1f}", f"{roof['p99_ms']:.1f}", str(roof["errors"]))  # fmt: skip
+                      f"{roof['p50_ms']:.1f}", f"{roof['p99_ms']:.1f}", str(roof["errors"]), cpu(roof))  # fmt: skip
     console.print(table)
 
 

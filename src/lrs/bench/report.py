@@ -9,10 +9,22 @@ from typing import Any
 import orjson
 
 
+def _cell(row: dict[str, Any]) -> str:
+    """rate (p50 / p99 ms), then the CPU milliseconds per unit of the server + PostgreSQL when measured."""
+    cell = f"{row['per_second']:,.0f} ({row['p50_ms']:.1f} / {row['p99_ms']:.1f})"
+    if "server_cpu_ms" in row:
+        cell += f" [{row['server_cpu_ms']:.3g} + {row['db_cpu_ms']:.3g}]"
+    return cell
+
+
 def markdown(report: dict[str, Any]) -> str:
     """One table: every scenario at every store size, then import, memory, store size and the roof."""
     sizes = list(report["sizes"])
-    header = "| scenario | unit | " + " | ".join(f"{int(s):,} stored: rate (p50 / p99 ms)" for s in sizes) + " |"
+    header = (
+        "| scenario | unit | "
+        + " | ".join(f"{int(s):,} stored: rate (p50 / p99 ms) [CPU ms per unit: server + PostgreSQL]" for s in sizes)
+        + " |"
+    )
     lines = [header, "|" + "---|" * (2 + len(sizes))]
     names: list[str] = []
     for entry in report["sizes"].values():
@@ -26,7 +38,7 @@ def markdown(report: dict[str, Any]) -> str:
                 cells.append("")
                 continue
             unit = row["unit"]
-            cells.append(f"{row['per_second']:,.0f} ({row['p50_ms']:.1f} / {row['p99_ms']:.1f})")
+            cells.append(_cell(row))
         lines.append(f"| {name} | {unit} | " + " | ".join(cells) + " |")
     imports = [e["import"] for e in report["sizes"].values()]
     lines.append(
@@ -49,11 +61,7 @@ def markdown(report: dict[str, Any]) -> str:
     roof = report.get("roof")
     if roof:
         lines.append(
-            f"| {roof['scenario']} | {roof['unit']} | "
-            + " | ".join(
-                [""] * (len(sizes) - 1) + [f"{roof['per_second']:,.0f} ({roof['p50_ms']:.1f} / {roof['p99_ms']:.1f})"]
-            )
-            + " |"
+            f"| {roof['scenario']} | {roof['unit']} | " + " | ".join([""] * (len(sizes) - 1) + [_cell(roof)]) + " |"
         )
     return "\n".join(lines)
 

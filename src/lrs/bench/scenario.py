@@ -64,10 +64,13 @@ class Row:
     unit: str
     p50_ms: float
     p99_ms: float
+    # CPU time per unit of the server's processes and of PostgreSQL's, in ms: steadier than rates on a shared machine
+    server_cpu_ms: float | None = None
+    db_cpu_ms: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {
+        out: dict[str, Any] = {
             "scenario": self.name,
             "clients": self.clients,
             "requests": self.requests,
@@ -78,6 +81,10 @@ class Row:
             "p50_ms": round(self.p50_ms, 2),
             "p99_ms": round(self.p99_ms, 2),
         }
+        if self.server_cpu_ms is not None and self.db_cpu_ms is not None:
+            out["server_cpu_ms"] = round(self.server_cpu_ms, 4)
+            out["db_cpu_ms"] = round(self.db_cpu_ms, 4)
+        return out
 
 
 def summarise(name: str, clients: int, result: Result, unit: str) -> Row:
