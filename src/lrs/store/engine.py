@@ -16,25 +16,12 @@ from lrs.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 _servers: dict[Path, Any] = {}
-
-
-def _buffer_cache() -> str:
-    """A quarter of this machine's memory, between 128 MB and 8 GB, written as PostgreSQL shows it."""
-    try:
-        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):
-        total = 2 << 30
-    mb = min(max(total // 4 // (128 << 20) * 128, 128), 8192)
-    return f"{mb // 1024}GB" if mb % 1024 == 0 else f"{mb}MB"
-
-
-# The embedded server's configuration beyond initdb's defaults (which suit a 128 MB machine): PostgreSQL's usual
-# advice of a quarter of memory for its buffer cache (at 512 MB, a page of a store of 1M statements spent as much
-# CPU in PostgreSQL reading from the kernel's cache as in the server), checkpoints spaced for bulk imports, and a
-# quick deadlock check: two writers storing the same id at once can wait on each other, and every later writer
-# waits with them until one is aborted and retried (ADR 0002).
+# The embedded server's configuration beyond initdb's defaults (which suit a 128 MB machine): a buffer cache that
+# holds the hot indexes of a few million statements, checkpoints spaced for bulk imports, and a quick deadlock
+# check: two writers storing the same id at once can wait on each other, and every later writer waits with them
+# until one is aborted and retried (ADR 0002).
 EMBEDDED_SETTINGS = (
-    ("shared_buffers", _buffer_cache()),
+    ("shared_buffers", "512MB"),
     ("max_wal_size", "4GB"),
     ("checkpoint_timeout", "15min"),
     ("deadlock_timeout", "200ms"),
