@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lrs.settings import Settings
 from lrs.store import credentials as store
-from lrs.store.engine import database_url, make_engine, migrate
+from lrs.store.engine import database_url, make_engine, migrate, stop_embedded
 
 app = typer.Typer(help="lrs: an xAPI 1.0.3 and 2.0 Learning Record Store", no_args_is_help=True)
 creds = typer.Typer(help="Manage HTTP Basic credentials", no_args_is_help=True)
@@ -59,16 +59,21 @@ def serve(
     settings, url = _migrated()
     os.environ["LRS_DATABASE_URL"] = url  # workers reuse this server instead of starting their own
     console.print(f"[bold]lrs[/] serving xAPI at http://{host or settings.host}:{port or settings.port}/xapi/")
-    uvicorn.run(
-        "lrs.app:create_app",
-        factory=True,
-        host=host or settings.host,
-        port=port if port is not None else settings.port,
-        workers=workers or settings.workers,
-        log_level=settings.log_level,
-        access_log=False,
-        proxy_headers=False,
-    )
+    try:
+        uvicorn.run(
+            "lrs.app:create_app",
+            factory=True,
+            host=host or settings.host,
+            port=port if port is not None else settings.port,
+            workers=workers or settings.workers,
+            log_level=settings.log_level,
+            access_log=False,
+            proxy_headers=False,
+        )
+    except KeyboardInterrupt:
+        pass  # Ctrl+C: uvicorn has shut down gracefully and re-raises it
+    finally:
+        stop_embedded()  # the embedded PostgreSQL this command started, if any, stops with it
 
 
 @app.command("migrate")
