@@ -42,11 +42,6 @@ def to_ms(value: dt.datetime) -> dt.datetime:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
-def format_stored(value: dt.datetime) -> str:
-    """`stored` as the LRS writes it: UTC with milliseconds and Z (D §2.4.8, §4.5)."""
-    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 @dataclass(slots=True)
 class StoredRow:
     """One stored statement as a single GET needs it."""
@@ -83,17 +78,12 @@ async def insert_statements(
     large content does not hold up other writers (ADR 0007).
     """
     db = await driver(conn)
-    jobs = [Job(batch, credential_id, same)]
-    if attachments:
-        async with db.transaction():
+    async with db.transaction() if attachments else contextlib.nullcontext():
+        if attachments:
             await store_contents(db, attachments.values())
-            (outcome,), _ = await append_jobs(db, jobs)
-            if isinstance(outcome, Exception):
-                raise outcome
-    else:
-        (outcome,), _ = await append_jobs(db, jobs)
-    if isinstance(outcome, Exception):
-        raise outcome
+        (outcome,), _ = await append_jobs(db, [Job(batch, credential_id, same)])
+        if isinstance(outcome, Exception):
+            raise outcome  # inside the transaction, so the attachment content goes with it
     return outcome
 
 
@@ -222,15 +212,10 @@ async def append_jobs(db: Any, jobs: Sequence[Job]) -> tuple[list[int | Exceptio
                 credentials.extend([job.credential_id] * len(mine))
         if not fresh:
             return outcomes, None
-        try:
-            row = await _call_append(db, append_args(fresh, credentials))
-        except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
-            if not _raced(exc):
-                raise
+        row = await _call_append(db, append_args(fresh, credentials), raise_race=retries >= 3)
+        if row is None:
             # Another writer stored one of these ids in the meantime (ADR 0002): compare with it on the next pass.
             retries += 1
-            if retries > 3:
-                raise
             rows = await db.fetch(
                 "SELECT id::text AS id, payload FROM statement WHERE id = ANY($1::uuid[])", [p.id for p in fresh]
             )
@@ -253,23 +238,24 @@ async def append_call(db: Any, args: list[Any]) -> Any | None:
     """One call of `lrs_append` with arguments built elsewhere (`lrs import` builds them in its worker processes):
     the result row, or None when an id was already stored or being stored by another writer, and nothing was
     written; the caller then stores the batch with `insert_statements`, which compares them."""
-    try:
-        row = await _call_append(db, args)
-    except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
-        if not _raced(exc):
-            raise
-        return None
-    return row if row["existing"] is None else None
+    row = await _call_append(db, args)
+    return row if row is not None and row["existing"] is None else None
 
 
-async def _call_append(db: Any, args: list[Any]) -> Any:
-    """One call of `lrs_append`; inside the caller's transaction it runs under a savepoint, so that a concurrent
-    writer's duplicate id leaves the transaction usable for the retry."""
+async def _call_append(db: Any, args: list[Any], *, raise_race: bool = False) -> Any | None:
+    """One call of `lrs_append`: its row, or None when another writer was storing one of the same ids (`_raced`;
+    raised instead when `raise_race`). Inside the caller's transaction it runs under a savepoint, so that such a
+    race leaves the transaction usable for the retry."""
     try:
         if db.is_in_transaction():
             async with db.transaction():
                 return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
         return await db.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
+    except (asyncpg.UniqueViolationError, asyncpg.DeadlockDetectedError) as exc:
+        await release_locks(db)
+        if raise_race or not _raced(exc):
+            raise
+        return None
     except BaseException:
         await release_locks(db)
         raise

@@ -19,7 +19,8 @@ VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 @dataclass(slots=True)
 class Prepared:
-    """A statement ready to store; `head` is its JSON without the closing brace, `stored` is spliced in later."""
+    """A statement ready to store; `head` is its JSON without the closing brace: `lrs_append` adds `stored`, and
+    `timestamp` when absent (D §2.4.7-8)."""
 
     id: str
     original: dict[str, Any]
@@ -29,11 +30,6 @@ class Prepared:
     ref_target: str | None
     is_voiding: bool
     definitions: list[tuple[str, dict[str, Any]]]
-
-    def payload(self, stored: str) -> str:
-        """The stored JSON text: the statement with `stored` (and `timestamp` when absent) set (D §2.4.7-8)."""
-        tail = f',"stored":"{stored}"}}' if self.has_timestamp else f',"timestamp":"{stored}","stored":"{stored}"}}'
-        return self.head.decode() + tail
 
 
 def _context(context: dict[str, Any]) -> dict[str, Any]:
