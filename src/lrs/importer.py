@@ -79,13 +79,17 @@ class Ready:
     that only flat lists cross the process boundary (the statements themselves stay there)."""
 
     args: list[Any]
-    count: int
+
+    @property
+    def count(self) -> int:
+        """How many statements the chunk holds (its lines less repeated ids)."""
+        return len(self.args[0])
 
 
 def ready_chunk(lines: list[tuple[int, bytes]], version: Version, authority: dict[str, Any]) -> Ready:
     """Validate and prepare one chunk in a worker process, and build its append arguments."""
     batch = prepare_chunk(lines, version, authority)
-    return Ready(store.append_args(batch, [None] * len(batch)), len(batch))
+    return Ready(store.append_args(batch, [None] * len(batch)))
 
 
 # Chunks validated at once (one worker process each) and chunks being written at once (one connection each).

@@ -48,12 +48,20 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def process_tree(pid: int) -> list[psutil.Process]:
+    """A process and its children, recursively (none if it is gone)."""
+    try:
+        root = psutil.Process(pid)
+        return [root, *root.children(recursive=True)]
+    except psutil.Error:
+        return []
+
+
 def rss_mb(pid: int) -> float:
     """Resident memory of a process and its children, MiB."""
+    procs = process_tree(pid)
     try:
-        proc = psutil.Process(pid)
-        procs = [proc, *proc.children(recursive=True)]
-        return float(sum(p.memory_info().rss for p in procs)) / 2**20
+        return float(sum(p.memory_info().rss for p in procs)) / 2**20 if procs else float("nan")
     except psutil.Error:
         return float("nan")
 
@@ -159,13 +167,8 @@ class CpuMeter:
 
     @staticmethod
     def _tree(pid: int) -> dict[int, float]:
-        try:
-            root = psutil.Process(pid)
-            procs = [root, *root.children(recursive=True)]
-        except psutil.Error:
-            return {}
         out = {}
-        for proc in procs:
+        for proc in process_tree(pid):
             try:
                 times = proc.cpu_times()
                 out[proc.pid] = times.user + times.system
