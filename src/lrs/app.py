@@ -24,6 +24,7 @@ from lrs.http import about, activities, activity_profile, agent_profile, agents,
 from lrs.http.alternate import AlternateRequestSyntax
 from lrs.http.headers import CONSISTENT_THROUGH, VERSION, answered_version, iso
 from lrs.http.runtime import Runtime
+from lrs.http.shortcut import Shortcut
 from lrs.settings import Settings
 from lrs.store import credentials
 from lrs.store import statements as statement_store
@@ -63,6 +64,18 @@ class VersionHeader:
 def error_response(error: LRSError) -> Response:
     """The xAPI error body for an LRSError (C §3.2)."""
     return Response(orjson.dumps(error.to_json()), status_code=error.status, media_type="application/json")
+
+
+async def lrs_error(request: Request, exc: LRSError) -> Response:
+    """The response to an LRSError raised by any handler; errors about statements carry Consistent-Through."""
+    response = error_response(exc)
+    if request.url.path.startswith(statements.PATH) and hasattr(request.app.state, "runtime"):
+        try:
+            async with request.app.state.runtime.engine.connect() as conn:
+                response.headers[CONSISTENT_THROUGH] = iso(await statement_store.consistent_through(conn))
+        except Exception:  # the error itself matters more than the header
+            log.exception("could not read consistent-through for an error response")
+    return response
 
 
 @functools.cache
@@ -115,23 +128,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.openapi = published_openapi  # type: ignore[method-assign]  # the hand-written document, not a generated one
     app.include_router(about.router)
-    app.include_router(statements.router)
     app.include_router(state.router)
     app.include_router(activity_profile.router)
     app.include_router(agent_profile.router)
     app.include_router(activities.router)
     app.include_router(agents.router)
 
-    @app.exception_handler(LRSError)
-    async def lrs_error(request: Request, exc: LRSError) -> Response:
-        response = error_response(exc)
-        if request.url.path.startswith(statements.PATH) and hasattr(request.app.state, "runtime"):
-            try:
-                async with request.app.state.runtime.engine.connect() as conn:
-                    response.headers[CONSISTENT_THROUGH] = iso(await statement_store.consistent_through(conn))
-            except Exception:  # the error itself matters more than the header
-                log.exception("could not read consistent-through for an error response")
-        return response
+    app.add_exception_handler(LRSError, lrs_error)  # type: ignore[arg-type]  # Starlette types it for Exception
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
@@ -150,6 +153,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return error_response(error)
 
     # Innermost first: the version header sees the request as rewritten by the alternate syntax.
+    app.add_middleware(
+        Shortcut,
+        path=statements.PATH,
+        handlers={
+            "GET": statements.get_statements,
+            "HEAD": statements.get_statements,
+            "POST": statements.post_statements,
+            "PUT": statements.put_statement,
+        },
+        on_error=lrs_error,
+    )
     app.add_middleware(VersionHeader, default=settings.default_version)
     app.add_middleware(
         CORSMiddleware,

@@ -168,6 +168,27 @@ async def test_unknown_route_and_method(client: XAPI, db: asyncpg.Connection) ->
     r = await client.delete("/statements")
     assert r.status_code == 405
     assert "X-Experience-API-Version" in r.headers
+    assert "DELETE" in r.json()["message"]
+    assert set(r.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "PUT"}
+    assert r.headers["X-Experience-API-Consistent-Through"]
+    r = await client.get("/statements/")  # another path than the resource's
+    assert r.status_code == 404 and "/xapi/statements/" in r.json()["message"]
+
+
+async def test_statements_behind_a_root_path(app: FastAPI, db: asyncpg.Connection) -> None:
+    """The Statement resource is found under a proxy's root path, with or without the prefix in the path, and
+    its `more` links carry the prefix (C §2.1.3)."""
+    headers = {"X-Experience-API-Version": "2.0.0", "Authorization": basic(*ADMIN)}
+    transport = httpx.ASGITransport(app=app, root_path="/lrs")
+    async with httpx.AsyncClient(transport=transport, base_url="http://lrs.test", headers=headers) as c:
+        r = await c.post("/xapi/statements", json=[statement(), statement()])
+        assert r.status_code == 200, r.text
+        for path in ("/xapi/statements", "/lrs/xapi/statements"):
+            r = await c.get(path, params={"limit": 1})
+            assert r.status_code == 200, r.text
+            assert r.json()["more"].startswith("/lrs/xapi/statements?more=")
+            assert r.headers["X-Experience-API-Version"] == "2.0.0"
+    assert await count(db) == 2
 
 
 async def test_alternate_request_syntax_1_0_3(app: FastAPI, db: asyncpg.Connection) -> None:

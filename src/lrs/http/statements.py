@@ -1,4 +1,4 @@
-"""The Statement resource (C §2.1): PUT, POST, GET and HEAD of /xapi/statements."""
+"""The Statement resource (C §2.1): PUT, POST, GET and HEAD of /xapi/statements, dispatched by lrs.http.shortcut."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import Any
 
 import orjson
-from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
@@ -35,7 +34,6 @@ from lrs.xapi.signature import attachments_of, signature_hashes, verify_signatur
 from lrs.xapi.validate import validate_batch, validate_statement
 from lrs.xapi.version import Version
 
-router = APIRouter()
 PATH = "/xapi/statements"
 
 
@@ -98,7 +96,6 @@ async def _consistent(rt: Runtime) -> str:
         return iso(await store.consistent_through(conn))
 
 
-@router.put(PATH, status_code=204)
 async def put_statement(request: Request) -> Response:
     """Store one statement under the id given as statementId (C §2.1.1)."""
     rt, version, principal = await caller(request)
@@ -136,7 +133,6 @@ async def _put(
     return await _store(rt, principal, version, [prepare(stmt, version, principal.authority)], upload)
 
 
-@router.post(PATH)
 async def post_statements(request: Request) -> Response:
     """Store one statement or a batch, all or nothing; answer their ids in order (C §2.1.2)."""
     rt, version, principal = await caller(request)
@@ -223,7 +219,6 @@ async def _finish(
     return head_aware(request, Response(body, media_type="application/json", headers=headers))
 
 
-@router.api_route(PATH, methods=["GET", "HEAD"])
 async def get_statements(request: Request) -> Response:
     """One statement by id, or a filtered StatementResult page with a `more` link (C §2.1.3)."""
     rt, version, principal = await caller(request)
