@@ -29,7 +29,7 @@ from lrs.settings import Settings
 from lrs.store import credentials
 from lrs.store import statements as statement_store
 from lrs.store.appender import Appender
-from lrs.store.engine import ROOT, database_url, make_engine
+from lrs.store.engine import ROOT, database_url, make_engine, make_pool
 from lrs.store.setting import signing_key
 
 log = logging.getLogger("lrs")
@@ -71,8 +71,8 @@ async def lrs_error(request: Request, exc: LRSError) -> Response:
     response = error_response(exc)
     if request.url.path.startswith(statements.PATH) and hasattr(request.app.state, "runtime"):
         try:
-            async with request.app.state.runtime.engine.connect() as conn:
-                response.headers[CONSISTENT_THROUGH] = iso(await statement_store.consistent_through(conn))
+            async with request.app.state.runtime.pool.acquire() as db:
+                response.headers[CONSISTENT_THROUGH] = iso(await statement_store.consistent_through(db))
         except Exception:  # the error itself matters more than the header
             log.exception("could not read consistent-through for an error response")
     return response
@@ -109,12 +109,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             async with engine.connect() as conn:
                 return await credentials.verify(conn, key_, secret)
 
-        app.state.runtime = Runtime(settings, engine, Authenticator(verify), key, Appender(engine))
+        pool = await make_pool(settings, url)
+        app.state.runtime = Runtime(settings, engine, pool, Authenticator(verify), key, Appender(pool))
         gc.collect()
         gc.freeze()
         try:
             yield
         finally:
+            await pool.close()
             await engine.dispose()
 
     app = FastAPI(

@@ -122,12 +122,13 @@ async def import_file(
     async def store_chunk(ready: Ready, lines: list[tuple[int, bytes]], position: int) -> None:
         nonlocal done
         async with engine.connect() as conn:
-            row = await store.append_call(await driver(conn), ready.args)
+            db = await driver(conn)
+            row = await store.append_call(db, ready.args)
             if row is None:
                 # Some ids are stored already (a resumed import) or were being stored by the other writer:
                 # compare them statement by statement, as the API does.
                 batch = prepare_chunk(lines, version, authority)
-                stored = await store.insert_statements(conn, batch, None, same)
+                stored = await store.insert_statements(db, batch, None, same)
             else:
                 stored = ready.count
         outcome.lines += len(lines)

@@ -41,7 +41,15 @@ class Settings(BaseSettings):
 
     def sqlalchemy_url(self, url: str) -> str:
         """Turn a postgresql:// URL into the asyncpg dialect URL SQLAlchemy needs."""
+        return "postgresql+asyncpg://" + self._rest(url)
+
+    def asyncpg_url(self, url: str) -> str:
+        """Turn a postgresql:// (or SQLAlchemy dialect) URL into the one asyncpg takes."""
+        return "postgresql://" + self._rest(url)
+
+    @staticmethod
+    def _rest(url: str) -> str:
         for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
             if url.startswith(prefix):
-                return "postgresql+asyncpg://" + url[len(prefix) :]
+                return url[len(prefix) :]
         raise ValueError(f"LRS_DATABASE_URL must be a postgresql:// URL, got {url!r}")

@@ -54,13 +54,13 @@ def plan() -> tuple[list[list[list[dict[str, Any]]]], list[tuple[str, str]]]:
 
 async def test_parallel_writers(app: FastAPI, db: asyncpg.Connection, database_url: str) -> None:
     writers, refs = plan()
-    engine = app.state.runtime.engine
+    pool = app.state.runtime.pool
     observed: list[tuple[int, int]] = []
     done = asyncio.Event()
 
     async def write(batches: list[list[dict[str, Any]]]) -> int:
         stored = 0
-        async with engine.connect() as conn:
+        async with pool.acquire() as conn:
             for batch in batches:
                 prepared = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch(batch, Version.V2)]
                 stored += await insert_statements(conn, prepared, None, same)
@@ -140,7 +140,7 @@ async def test_a_cancelled_append_leaves_no_lock_behind(
         assert held == 0
         row = await writer.fetchrow(APPEND_SQL, WRITE_LOCK, *args)
         assert row["existing"] is None and row["first_seq"] > 0
-        async with app.state.runtime.engine.connect() as conn:
+        async with app.state.runtime.pool.acquire() as conn:
             other = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
             assert await insert_statements(conn, other, None, same) == 1
     finally:
@@ -166,7 +166,7 @@ async def test_locks_of_other_databases_are_not_writers(
     except asyncpg.DivisionByZeroError:
         head = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
         assert head["idle"] is not None  # no writer of this database is in flight
-        async with app.state.runtime.engine.connect() as conn:
+        async with app.state.runtime.pool.acquire() as conn:
             assert await asyncio.wait_for(insert_statements(conn, batch, None, same), timeout=10) == 1
     else:
         raise AssertionError("the append should have been rolled back")

@@ -27,8 +27,8 @@ async def activities(request: Request) -> Response:
     if "activityId" not in p:
         raise BadRequest("parameter 'activityId' is required by the Activities resource")
     iri = parse_activity_id(p["activityId"], key=False)
-    async with rt.engine.connect() as conn:
-        found = await get_activity(conn, iri)
+    async with rt.pool.acquire() as db:
+        found = await get_activity(db, iri)
     if found is None:
         return json_response(request, activity_object(iri, None))
     definition, updated = found

@@ -70,8 +70,8 @@ async def handle(request: Request, kind: Kind) -> Response:
         if method == "PUT"
         else partial(_post, incoming=doc.posted(body, content_type), pre=pre)
     )
-    async with rt.engine.connect() as conn:
-        await store.write_document(conn, q, decide)
+    async with rt.pool.acquire() as db:
+        await store.write_document(db, q, decide)
     return Response(status_code=204)
 
 
@@ -84,8 +84,8 @@ def _post(current: Document | None, *, incoming: doc.Posted, pre: Preconditions)
 
 
 async def _get_one(request: Request, rt: Runtime, q: DocumentQuery, pre: Preconditions) -> Response:
-    async with rt.engine.connect() as conn:
-        found = await store.get_document(conn, q)
+    async with rt.pool.acquire() as db:
+        found = await store.get_document(db, q)
     if found is None:
         raise NotFound(f"no {q.kind.value} document with {q.kind.id_param} {q.doc_id!r} in this context")
     headers = {"ETag": doc.quoted(found.etag)}
@@ -98,22 +98,22 @@ async def _get_one(request: Request, rt: Runtime, q: DocumentQuery, pre: Precond
 
 
 async def _get_ids(request: Request, rt: Runtime, q: DocumentQuery) -> Response:
-    async with rt.engine.connect() as conn:
-        ids, newest = await store.list_ids(conn, q)
+    async with rt.pool.acquire() as db:
+        ids, newest = await store.list_ids(db, q)
     return json_response(request, ids, http_date(newest) if newest is not None else None)
 
 
 async def _delete(rt: Runtime, q: DocumentQuery, pre: Preconditions) -> Response:
-    async with rt.engine.connect() as conn:
+    async with rt.pool.acquire() as db:
         if q.single:
-            await store.write_document(conn, q, partial(_delete_one, pre=pre))
+            await store.write_document(db, q, partial(_delete_one, pre=pre))
         else:
             if pre.given:
                 raise BadRequest(
                     "If-Match and If-None-Match apply to one document; a DELETE without stateId deletes every "
                     "document of the context and takes no preconditions"
                 )
-            await store.delete_documents(conn, q)
+            await store.delete_documents(db, q)
     return Response(status_code=204)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -19,7 +20,8 @@ class Runtime:
     """The app's long-lived parts, made in the lifespan and read by every handler."""
 
     settings: Settings
-    engine: AsyncEngine
+    engine: AsyncEngine  # cold paths: credentials, settings (ADR 0001)
+    pool: Any  # asyncpg.Pool: every request's SQL (ADR 0001)
     auth: Authenticator
     more_key: bytes
     appender: Appender

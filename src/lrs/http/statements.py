@@ -81,8 +81,8 @@ async def _store(
         return equivalent(stored, incoming, version)
 
     if upload is not None and upload.parts:
-        async with rt.engine.connect() as conn:  # attachment content: a transaction of its own (ADR 0007)
-            await store.insert_statements(conn, batch, principal.credential_id, same, upload.parts)
+        async with rt.pool.acquire() as db:  # attachment content: a transaction of its own (ADR 0007)
+            await store.insert_statements(db, batch, principal.credential_id, same, upload.parts)
         return await _consistent(rt)
     _, stored = await rt.appender.append(batch, principal.credential_id, same)
     if stored is None:
@@ -92,8 +92,8 @@ async def _store(
 
 
 async def _consistent(rt: Runtime) -> str:
-    async with rt.engine.connect() as conn:
-        return iso(await store.consistent_through(conn))
+    async with rt.pool.acquire() as db:
+        return iso(await store.consistent_through(db))
 
 
 async def put_statement(request: Request) -> Response:
@@ -171,8 +171,8 @@ async def _definitions(rt: Runtime, q: StatementQuery, payloads: list[str]) -> d
     iris: set[str] = set()
     for payload in payloads:
         iris |= formats.activity_ids(orjson.loads(payload))
-    async with rt.engine.connect() as conn:
-        return await store.activity_definitions(conn, sorted(iris))
+    async with rt.pool.acquire() as db:
+        return await store.activity_definitions(db, sorted(iris))
 
 
 def _referenced(payloads: list[str]) -> list[str]:
@@ -189,8 +189,8 @@ async def _multipart(request: Request, rt: Runtime, json_body: bytes, payloads: 
     """attachments=true: multipart/mixed with the JSON first, then each stored attachment the statements reference,
     once, streamed from the database (C §1.5.2, §2.1.3, D §2.4.11)."""
     writer = MultipartWriter(uuid.uuid4().hex)
-    async with rt.engine.connect() as conn:
-        found = await attachment_store.find_attachments(conn, _referenced(payloads))
+    async with rt.pool.acquire() as db:
+        found = await attachment_store.find_attachments(db, _referenced(payloads))
     outgoing = [Outgoing(a.sha2, a.content_type, a.length) for a in found]
     length = str(writer.length(json_body, outgoing))
     if request.method == "HEAD":
@@ -199,10 +199,10 @@ async def _multipart(request: Request, rt: Runtime, json_body: bytes, payloads: 
     async def body() -> AsyncIterator[bytes]:
         yield writer.json_part(json_body)
         if outgoing:
-            async with rt.engine.connect() as conn:
+            async with rt.pool.acquire() as db:
                 for att in outgoing:
                     yield writer.part_head(att)
-                    async for chunk in attachment_store.read_content(conn, att.sha2):
+                    async for chunk in attachment_store.read_content(db, att.sha2):
                         yield chunk
         yield writer.closing()
 
@@ -235,8 +235,8 @@ async def get_statements(request: Request) -> Response:
     if q.single:
         return await _get_one(request, rt, q, languages)
     limit = page_size(q, rt.settings.page_size, rt.settings.max_page_size)
-    async with rt.engine.connect() as conn:
-        page = await store.find_statements(conn, q, limit)
+    async with rt.pool.acquire() as db:
+        page = await store.find_statements(db, q, limit)
     definitions = await _definitions(rt, q, page.payloads)
     more = ""
     if page.has_more and page.last_seq is not None:
@@ -258,9 +258,9 @@ async def get_statements(request: Request) -> Response:
 async def _get_one(request: Request, rt: Runtime, q: StatementQuery, languages: list[str]) -> Response:
     wanted = q.statement_id or q.voided_statement_id
     assert wanted is not None
-    async with rt.engine.connect() as conn:
-        row = await store.get_statement(conn, wanted)
-        ct = await store.consistent_through(conn)
+    async with rt.pool.acquire() as db:
+        row = await store.get_statement(db, wanted)
+        ct = await store.consistent_through(db)
     voided_wanted = q.voided_statement_id is not None
     if (
         row is None

@@ -5,14 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import asyncpg
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 
-async def get_activity(conn: AsyncConnection, iri: str) -> tuple[dict[str, Any], dt.datetime] | None:
+async def get_activity(db: asyncpg.Connection, iri: str) -> tuple[dict[str, Any], dt.datetime] | None:
     """The canonical definition of the activity with exactly this id, and when it last changed; None if unknown."""
-    raw = await conn.get_raw_connection()
-    db: Any = raw.driver_connection
     row = await db.fetchrow("SELECT definition::text AS definition, updated FROM activity WHERE iri = $1", iri)
     if row is None:
         return None

@@ -12,10 +12,8 @@ import datetime as dt
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from lrs.store.engine import driver
 from lrs.store.statements import Job, Same, append_jobs
 from lrs.xapi.prepare import Prepared
 
@@ -31,8 +29,8 @@ class _Pending:
 class Appender:
     """Coalesces concurrent statement appends of one process into shared transactions."""
 
-    def __init__(self, engine: AsyncEngine, max_group: int = 2000) -> None:
-        self._engine = engine
+    def __init__(self, pool: Any, max_group: int = 2000) -> None:
+        self._pool = pool  # asyncpg.Pool
         self._max_group = max_group
         self._queue: deque[_Pending] = deque()
         self._draining = False
@@ -76,10 +74,10 @@ class Appender:
 
     async def _write(self, group: list[_Pending]) -> None:
         try:
-            async with self._engine.connect() as conn:
+            async with self._pool.acquire() as db:
                 # No explicit transaction: the one call of `lrs_append` is its own, so no lock or marker is held
                 # while this event loop serves other requests (ADR 0002).
-                outcomes, stored = await append_jobs(await driver(conn), [p.job for p in group])
+                outcomes, stored = await append_jobs(db, [p.job for p in group])
         except Exception as exc:
             if len(group) == 1:
                 if not group[0].future.done():

@@ -12,9 +12,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from lrs.store.engine import driver
+import asyncpg
 
 CHUNK = 512 * 1024
 
@@ -80,11 +78,10 @@ async def store_contents(db: Any, blobs: Iterable[Blob]) -> None:
             await db.copy_records_to_table("attachment_chunk", records=_records(blob), columns=["sha2", "n", "content"])
 
 
-async def find_attachments(conn: AsyncConnection, hashes: Sequence[str]) -> list[StoredAttachment]:
+async def find_attachments(db: asyncpg.Connection, hashes: Sequence[str]) -> list[StoredAttachment]:
     """The stored content among `hashes` (lower-case), in the order asked (C §2.1.3 attachments=true)."""
     if not hashes:
         return []
-    db = await driver(conn)
     rows = await db.fetch(
         "SELECT sha2, content_type, length FROM attachment WHERE sha2 = ANY($1::text[])", list(hashes)
     )
@@ -92,9 +89,8 @@ async def find_attachments(conn: AsyncConnection, hashes: Sequence[str]) -> list
     return [found[h] for h in hashes if h in found]
 
 
-async def read_content(conn: AsyncConnection, sha2: str, prefetch: int = 4) -> AsyncIterator[bytes]:
+async def read_content(db: asyncpg.Connection, sha2: str, prefetch: int = 4) -> AsyncIterator[bytes]:
     """The stored content of `sha2`, chunk by chunk (at most `prefetch` chunks in memory)."""
-    db = await driver(conn)
     async with db.transaction(readonly=True):
         async for row in db.cursor(
             "SELECT content FROM attachment_chunk WHERE sha2 = $1 ORDER BY n", sha2, prefetch=prefetch

@@ -8,9 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+import asyncpg
 
-from lrs.store.engine import driver
 from lrs.xapi.document import Document, DocumentQuery, Kind
 
 # How often a write re-reads after losing the race to create the same document; each retry means another writer
@@ -63,18 +62,16 @@ def _document(row: Any) -> Document:
     return Document(bytes(row["content"]), row["content_type"], row["etag"], row["updated"])
 
 
-async def get_document(conn: AsyncConnection, q: DocumentQuery) -> Document | None:
+async def get_document(db: asyncpg.Connection, q: DocumentQuery) -> Document | None:
     """The document named by `q` (C §2.3, §2.6, §2.7 single GET), or None."""
-    db = await driver(conn)
     table, where, args = _where(q, single=True)
     row = await db.fetchrow(f"SELECT content, content_type, etag, updated FROM {table.name} WHERE {where}", *args)
     return None if row is None else _document(row)
 
 
-async def list_ids(conn: AsyncConnection, q: DocumentQuery) -> tuple[list[str], dt.datetime | None]:
+async def list_ids(db: asyncpg.Connection, q: DocumentQuery) -> tuple[list[str], dt.datetime | None]:
     """The ids of the context's documents updated after `q.since` (exclusive), and the newest update among them
     (C §2.3, §2.6, §2.7 multiple GET; §2.2 Last-Modified)."""
-    db = await driver(conn)
     table, where, args = _where(q, single=False)
     if q.since is not None:
         args.append(q.since)
@@ -89,7 +86,7 @@ async def list_ids(conn: AsyncConnection, q: DocumentQuery) -> tuple[list[str], 
 
 
 async def write_document(
-    conn: AsyncConnection, q: DocumentQuery, decide: Callable[[Document | None], Document | None]
+    db: asyncpg.Connection, q: DocumentQuery, decide: Callable[[Document | None], Document | None]
 ) -> None:
     """Store, replace or delete one document atomically (C §2.2-2.7, §3.1; ADR 0006).
 
@@ -97,7 +94,6 @@ async def write_document(
     when absent) and store what it returns, or delete the row when it returns None. `decide` raises to refuse
     (412, 409, 400), which rolls back. A missing row is created with INSERT ... ON CONFLICT DO NOTHING: if another
     writer created it first, the row is locked and `decide` asked again, so no update is ever lost."""
-    db = await driver(conn)
     table, where, args = _where(q, single=True)
     select = f"SELECT id, content, content_type, etag, updated FROM {table.name} WHERE {where} FOR UPDATE"
     columns = [column for column, _ in table.scope] + [table.id_column]
@@ -132,9 +128,8 @@ async def write_document(
         raise RuntimeError(f"could not settle a write to {table.name} after {_ATTEMPTS} attempts")
 
 
-async def delete_documents(conn: AsyncConnection, q: DocumentQuery) -> None:
+async def delete_documents(db: asyncpg.Connection, q: DocumentQuery) -> None:
     """Delete every document of the context (C §2.3 multiple DELETE: Activity + Agent [+ registration])."""
-    db = await driver(conn)
     table, where, args = _where(q, single=False)
     async with db.transaction():
         await db.execute(f"DELETE FROM {table.name} WHERE {where}", *args)

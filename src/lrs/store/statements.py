@@ -13,12 +13,10 @@ from typing import Any
 
 import asyncpg
 import orjson
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lrs.errors import Conflict
 from lrs.query.statements import StatementQuery
 from lrs.store.attachments import Blob, store_contents
-from lrs.store.engine import driver
 from lrs.xapi.definition import merge_definition
 from lrs.xapi.prepare import Prepared
 
@@ -66,7 +64,7 @@ class Job:
 
 
 async def insert_statements(
-    conn: AsyncConnection,
+    db: asyncpg.Connection,
     batch: Sequence[Prepared],
     credential_id: int | None,
     same: Same,
@@ -77,7 +75,6 @@ async def insert_statements(
     lower-case sha2, C §1.5.2) is stored in the same transaction, before the seq range is reserved so that copying
     large content does not hold up other writers (ADR 0007).
     """
-    db = await driver(conn)
     async with db.transaction() if attachments else contextlib.nullcontext():
         if attachments:
             await store_contents(db, attachments.values())
@@ -297,15 +294,14 @@ async def read_head(db: Any) -> Any:
         raise
 
 
-async def consistent_through(conn: AsyncConnection) -> dt.datetime:
+async def consistent_through(db: asyncpg.Connection) -> dt.datetime:
     """The instant up to which every statement is visible to queries (C §2.1.3; ADR 0002)."""
-    r = await read_head(await driver(conn))
+    r = await read_head(db)
     return consistent_instant(r["idle"], r["last_stored"])
 
 
-async def get_statement(conn: AsyncConnection, statement_id: str) -> StoredRow | None:
+async def get_statement(db: asyncpg.Connection, statement_id: str) -> StoredRow | None:
     """The stored statement with this id, with whether it is voided (D §2.3.2)."""
-    db = await driver(conn)
     r = await db.fetchrow(
         "SELECT s.seq, s.payload, s.stored, s.credential_id, "
         "(NOT s.is_voiding AND EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id)) AS voided "
@@ -317,11 +313,10 @@ async def get_statement(conn: AsyncConnection, statement_id: str) -> StoredRow |
     return StoredRow(r["seq"], r["payload"], r["stored"], r["credential_id"], r["voided"])
 
 
-async def activity_definitions(conn: AsyncConnection, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
+async def activity_definitions(db: asyncpg.Connection, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
     """Canonical definitions of these activities (for format=canonical and the Activities resource)."""
     if not iris:
         return {}
-    db = await driver(conn)
     rows = await db.fetch("SELECT iri, definition::text AS definition FROM activity WHERE iri = ANY($1)", list(iris))
     return {r["iri"]: orjson.loads(r["definition"]) for r in rows}
 
@@ -338,10 +333,9 @@ class Page:
     last_stored: dt.datetime | None
 
 
-async def find_statements(conn: AsyncConnection, q: StatementQuery, limit: int) -> Page:
+async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int) -> Page:
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
     unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
-    db = await driver(conn)
     head = await read_head(db)
     ct = consistent_instant(head["idle"], head["last_stored"])
     bound = q.bound if q.bound is not None else int(head["last_seq"] or 0)
