@@ -244,7 +244,11 @@ async def get_statements(request: Request) -> Response:
         more = f"{request.scope.get('root_path', '')}{PATH}?more={token}"
     body = (
         b'{"statements":['
-        + ",".join(_render(p, q, definitions, languages) for p in page.payloads).encode()
+        + ",".join(
+            page.payloads  # exact: the stored text as it is (D §2.2 immutability)
+            if q.format == "exact"
+            else (_render(p, q, definitions, languages) for p in page.payloads)
+        ).encode()
         + b'],"more":'
         + orjson.dumps(more)
         + b"}"
