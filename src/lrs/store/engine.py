@@ -47,8 +47,9 @@ def _size(mb: int) -> str:
 def embedded_settings(memory: int | None = None) -> tuple[tuple[str, str], ...]:
     """The embedded server's configuration beyond initdb's defaults (which suit a 128 MB machine)."""
     return (
-        # A buffer cache sized to the machine: a 1M-statement store is ~4 GB, and a page missing from the cache
-        # is a read from the kernel's, which doubled the database's CPU for a GET page's first touch (docs/benchmarks.md).
+        # A buffer cache sized to the machine: a 1M-statement store is ~4 GB, and a page missing from the cache is
+        # a read from the kernel's, which doubled the database's CPU for a GET page's first touch
+        # (docs/benchmarks.md).
         ("shared_buffers", _size(buffer_cache_mb(memory if memory is not None else _memory_bytes()))),
         # checkpoints spaced for bulk imports
         ("max_wal_size", "4GB"),
