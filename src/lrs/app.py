@@ -24,7 +24,7 @@ from lrs.http import about, activities, activity_profile, agent_profile, agents,
 from lrs.http.alternate import AlternateRequestSyntax
 from lrs.http.headers import CONSISTENT_THROUGH, VERSION, answered_version, iso
 from lrs.http.runtime import Runtime
-from lrs.http.shortcut import Shortcut
+from lrs.http.shortcut import Shortcut, route_path
 from lrs.settings import Settings
 from lrs.store import credentials
 from lrs.store import statements as statement_store
@@ -69,7 +69,7 @@ def error_response(error: LRSError) -> Response:
 async def lrs_error(request: Request, exc: LRSError) -> Response:
     """The response to an LRSError raised by any handler; errors about statements carry Consistent-Through."""
     response = error_response(exc)
-    if request.url.path.startswith(statements.PATH) and hasattr(request.app.state, "runtime"):
+    if route_path(request.scope).startswith(statements.PATH) and hasattr(request.app.state, "runtime"):
         try:
             async with request.app.state.runtime.pool.acquire() as db:
                 response.headers[CONSISTENT_THROUGH] = iso(await statement_store.consistent_through(db))

@@ -351,3 +351,52 @@ async def test_concurrent_writers_of_the_same_content(client: XAPI, db: asyncpg.
     answers = await asyncio.gather(*requests)
     assert [r.status_code for r in answers] == [200] * 6
     assert await counts(db) == (6, 2, 2)
+
+
+async def test_a_client_gone_mid_download_frees_its_connection(
+    app: FastAPI, client: XAPI, db: asyncpg.Connection
+) -> None:
+    """C §2.1.3 attachments=true streams content from the database on a pooled connection. When the client goes
+    away while a part is being sent, that connection and its read transaction are given back at once, not when
+    the garbage collector finds the suspended generator: writers share the pool (ADR 0001)."""
+    stmt = statement(attachments=[attachment(TEXT1), attachment(TEXT2)])
+    r = await post(client, stmt, part(TEXT1), part(TEXT2))
+    assert r.status_code == 200, r.text
+    pool = app.state.runtime.pool
+    auth = client.headers["authorization"].encode()
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.4"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/xapi/statements",
+        "raw_path": b"/xapi/statements",
+        "root_path": "",
+        "query_string": f"statementId={r.json()[0]}&attachments=true".encode(),
+        "headers": [(b"host", b"lrs.test"), (b"authorization", auth), (b"x-experience-api-version", b"2.0.0")],
+        "client": ("127.0.0.1", 1),
+        "server": ("lrs.test", 80),
+        "state": {},
+    }
+    bodies = 0
+
+    async def receive() -> dict[str, Any]:
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        nonlocal bodies
+        if message["type"] == "http.response.body":
+            bodies += 1
+            if bodies == 2:  # the JSON part went out; the first attachment's head is on its way
+                raise OSError("client gone")
+
+    with pytest.raises(Exception):  # noqa: B017  # how the app reports it is Starlette's business
+        await app(scope, receive, send)
+    assert bodies == 2
+    assert pool.get_idle_size() == pool.get_size()
+    busy = await db.fetchval(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'"
+    )
+    assert busy == 0

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import asyncpg
 import pytest
 
-from lrs.store.engine import buffer_cache_mb, embedded_settings
+from lrs.store.engine import buffer_cache_mb, cgroup_limit_files, embedded_settings, shown_setting
 
 GB = 1024**3
 
@@ -30,3 +31,34 @@ async def test_the_embedded_server_runs_with_them(db: asyncpg.Connection) -> Non
         pytest.skip("the tests run on a server the LRS did not configure")
     for name, value in embedded_settings():
         assert await db.fetchval(f"SHOW {name}") == value
+
+
+def test_cgroup_limits_are_read_for_this_process_and_its_ancestors() -> None:
+    v2 = cgroup_limit_files("0::/system.slice/lrs.service\n")
+    assert v2 == [
+        Path("/sys/fs/cgroup/system.slice/lrs.service/memory.max"),
+        Path("/sys/fs/cgroup/system.slice/memory.max"),
+        Path("/sys/fs/cgroup/memory.max"),
+    ]
+    v1 = cgroup_limit_files("12:cpu,cpuacct:/docker/abc\n4:memory:/docker/abc\nnonsense\n")
+    assert v1 == [
+        Path("/sys/fs/cgroup/memory/docker/abc/memory.limit_in_bytes"),
+        Path("/sys/fs/cgroup/memory/docker/memory.limit_in_bytes"),
+        Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"),
+    ]
+    assert cgroup_limit_files("0::/\n") == [Path("/sys/fs/cgroup/memory.max")]
+
+
+class _Psql:
+    def __init__(self, shown: str) -> None:
+        self.shown = shown
+
+    def psql(self, command: str) -> str:
+        name = command.split()[-1]
+        return f" {name} \n{'-' * (len(name) + 2)}\n {self.shown}\n(1 row)\n\n"
+
+
+def test_a_setting_is_compared_whole() -> None:
+    """1512MB is not 512MB: a substring test would take a stale value for applied."""
+    assert shown_setting(_Psql("1512MB"), "shared_buffers") == "1512MB"
+    assert shown_setting(_Psql("1512MB"), "shared_buffers") != "512MB"

@@ -5,6 +5,7 @@ whichever writer stores which first (C §2.1.3, D §2.3.1)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from typing import Any
 
@@ -12,7 +13,7 @@ import asyncpg
 import orjson
 from fastapi import FastAPI
 
-from lrs.store.statements import APPEND_SQL, HEAD_SQL, WRITE_LOCK, append_args, insert_statements
+from lrs.store.statements import APPEND_SQL, HEAD_SQL, WRITE_LOCK, append_args, insert_statements, release_locks
 from lrs.xapi.equivalence import equivalent
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validate import validate_batch
@@ -172,4 +173,28 @@ async def test_locks_of_other_databases_are_not_writers(
         raise AssertionError("the append should have been rolled back")
     finally:
         await other.close()
+        await writer.close()
+
+
+async def test_locks_that_cannot_be_released_go_with_the_session(db: asyncpg.Connection, database_url: str) -> None:
+    """ADR 0002: a session-level advisory lock survives a rollback. When the unlock cannot run (here: inside an
+    aborted transaction), release_locks ends the session, so the lock cannot hold up every later writer."""
+    writer = await asyncpg.connect(database_url)
+    try:
+        await writer.execute("SELECT pg_advisory_lock($1)", WRITE_LOCK)
+        tr = writer.transaction()
+        await tr.start()
+        with contextlib.suppress(asyncpg.DivisionByZeroError):
+            await writer.execute("SELECT 1/0")
+        await release_locks(writer)
+        assert writer.is_closed()
+        for _ in range(100):  # the server notices the closed socket at once, but asynchronously
+            if not await db.fetchval("SELECT pg_try_advisory_lock($1)", WRITE_LOCK):
+                await asyncio.sleep(0.02)
+                continue
+            await db.execute("SELECT pg_advisory_unlock($1)", WRITE_LOCK)
+            break
+        else:
+            raise AssertionError("the writer's lock is still held")
+    finally:
         await writer.close()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from lrs.errors import LRSError, MethodNotAllowed
@@ -31,14 +31,16 @@ class Shortcut:
         self.allow = ", ".join(sorted(handlers))
         self.on_error = on_error
 
-    def _route_path(self, scope: Scope) -> str:
-        path: str = scope["path"]
-        root: str = scope.get("root_path", "")
-        return path[len(root) :] if root and path.startswith(root) else path
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer requests to the path; hand everything else on."""
-        if scope["type"] != "http" or self._route_path(scope) != self.path:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = route_path(scope)
+        if path == self.path + "/":  # as FastAPI's routing would: to the path without the slash, method kept
+            await self._redirect(scope, receive, send)
+            return
+        if path != self.path:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
@@ -52,3 +54,16 @@ class Shortcut:
             if exc.status == 405:
                 response.headers["allow"] = self.allow
         await response(scope, receive, send)
+
+    async def _redirect(self, scope: Scope, receive: Receive, send: Send) -> None:
+        url = Request(scope).url
+        await RedirectResponse(str(url.replace(path=url.path[:-1])), status_code=307)(scope, receive, send)
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path below the app's root path (a proxy's prefix), as Starlette's routing matches it."""
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    if root and path.startswith(root) and path[len(root) : len(root) + 1] == "/":
+        return path[len(root) :]
+    return path

