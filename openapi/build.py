@@ -95,9 +95,12 @@ def error(status: int, description: str, *, statements: bool = False) -> Json:
     }
 
 
-def responses(*pairs: tuple[int, Json]) -> Json:
-    """Responses keyed by status code, in order."""
-    return {str(status): response for status, response in pairs}
+BUSY = (503, error(503, "Every database connection stayed busy for LRS_POOL_TIMEOUT seconds; retry later."))
+
+
+def responses(*pairs: tuple[int, Json], database: bool = True) -> Json:
+    """Responses keyed by status code, in order; an operation that needs the database can also answer 503."""
+    return {str(status): response for status, response in (*pairs, *((BUSY,) if database else ()))}
 
 
 def head_of(get: Json, operation_id: str, summary: str) -> Json:
@@ -948,6 +951,7 @@ GET_ABOUT: Json = {
             },
         ),
         (400, error(400, "A query parameter was given.")),
+        database=False,
     ),
 }
 

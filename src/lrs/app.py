@@ -19,7 +19,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lrs.auth import Authenticator
-from lrs.errors import LRSError
+from lrs.errors import LRSError, ServiceUnavailable
 from lrs.http import about, activities, activity_profile, agent_profile, agents, state, statements
 from lrs.http.alternate import AlternateRequestSyntax
 from lrs.http.headers import CONSISTENT_THROUGH, VERSION, answered_version, iso
@@ -69,7 +69,11 @@ def error_response(error: LRSError) -> Response:
 async def lrs_error(request: Request, exc: LRSError) -> Response:
     """The response to an LRSError raised by any handler; errors about statements carry Consistent-Through."""
     response = error_response(exc)
-    if route_path(request.scope).startswith(statements.PATH) and hasattr(request.app.state, "runtime"):
+    if (
+        route_path(request.scope).startswith(statements.PATH)
+        and hasattr(request.app.state, "runtime")
+        and not isinstance(exc, ServiceUnavailable)  # no connection to read it with
+    ):
         try:
             async with request.app.state.runtime.pool.acquire() as db:
                 response.headers[CONSISTENT_THROUGH] = iso(await statement_store.consistent_through(db))

@@ -89,6 +89,12 @@ class PayloadTooLarge(LRSError):
     status = 413
 
 
+class ServiceUnavailable(LRSError):
+    """503: the LRS cannot serve the request now (every database connection stayed busy); retry later."""
+
+    status = 503
+
+
 class UnsupportedMediaType(LRSError):
     """415: a content type the resource does not accept (reported as 400 where xAPI asks for it)."""
 

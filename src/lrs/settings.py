@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default="2.0.0", description="version header of responses to requests that name no valid version"
     )
     pool_size: int = Field(default=10, ge=1)
+    pool_timeout: float = Field(
+        default=30.0, gt=0, description="seconds a request waits for a database connection before a 503"
+    )
     log_level: str = "info"
 
     def sqlalchemy_url(self, url: str) -> str:

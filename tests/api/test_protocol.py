@@ -11,6 +11,8 @@ import httpx
 import orjson
 from fastapi import FastAPI
 
+from lrs.app import create_app
+from lrs.settings import Settings
 from tests.api.helpers import statement
 from tests.conftest import ADMIN, XAPI, basic
 
@@ -312,3 +314,29 @@ async def test_about_rejects_unknown_parameters_and_answers_head(app: FastAPI) -
         head = await c.head("/about")
         assert head.status_code == 200 and head.content == b""
         assert int(head.headers["content-length"]) == len((await c.get("/about")).content)
+
+
+async def test_busy_database_is_503(settings: Settings, db: asyncpg.Connection) -> None:
+    """When every database connection stays busy past LRS_POOL_TIMEOUT, requests are answered 503 with an xAPI
+    error body instead of waiting without end (C §3.2), reads and writes alike, and nothing is stored."""
+    app = create_app(settings.model_copy(update={"pool_size": 1, "pool_timeout": 0.2}))
+    async with app.router.lifespan_context(app):
+        pool = app.state.runtime.pool
+        async with pool.acquire(), pool.acquire(), XAPI(app) as c:  # both of the pool's 2 * pool_size connections
+            r = await c.get("/statements", params={"limit": 1})
+            assert r.status_code == 503, r.text
+            assert "busy" in r.json()["message"]
+            r = await c.post("/statements", json=[statement(), statement()])
+            assert r.status_code == 503, r.text
+            r = await c.get(
+                "/activities/state",
+                params={
+                    "activityId": "http://x.test/a",
+                    "stateId": "s",
+                    "agent": orjson.dumps({"mbox": "mailto:a@x.test"}).decode(),
+                },
+            )
+            assert r.status_code == 503, r.text
+        async with XAPI(app) as c:
+            assert (await c.get("/statements", params={"limit": 1})).status_code == 200
+    assert await count(db) == 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
@@ -12,6 +11,7 @@ from lrs.auth import Authenticator, Principal
 from lrs.http.headers import VERSION
 from lrs.settings import Settings
 from lrs.store.appender import Appender
+from lrs.store.engine import RequestPool
 from lrs.xapi.version import Version, negotiate
 
 
@@ -21,7 +21,7 @@ class Runtime:
 
     settings: Settings
     engine: AsyncEngine  # cold paths: credentials, settings (ADR 0001)
-    pool: Any  # asyncpg.Pool: every request's SQL (ADR 0001)
+    pool: RequestPool  # every request's SQL (ADR 0001)
     auth: Authenticator
     more_key: bytes
     appender: Appender

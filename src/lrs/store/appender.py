@@ -12,8 +12,9 @@ import datetime as dt
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
+from lrs.errors import ServiceUnavailable
+from lrs.store.engine import RequestPool
 from lrs.store.statements import Job, Same, append_jobs
 from lrs.xapi.prepare import Prepared
 
@@ -29,8 +30,8 @@ class _Pending:
 class Appender:
     """Coalesces concurrent statement appends of one process into shared transactions."""
 
-    def __init__(self, pool: Any, max_group: int = 2000) -> None:
-        self._pool = pool  # asyncpg.Pool
+    def __init__(self, pool: RequestPool, max_group: int = 2000) -> None:
+        self._pool = pool
         self._max_group = max_group
         self._queue: deque[_Pending] = deque()
         self._draining = False
@@ -79,9 +80,10 @@ class Appender:
                 # while this event loop serves other requests (ADR 0002).
                 outcomes, stored = await append_jobs(db, [p.job for p in group])
         except Exception as exc:
-            if len(group) == 1:
-                if not group[0].future.done():
-                    group[0].future.set_exception(exc)
+            if len(group) == 1 or isinstance(exc, ServiceUnavailable):  # no connection: none of them would get one
+                for one in group:
+                    if not one.future.done():
+                        one.future.set_exception(exc)
                 return
             for one in group:  # isolate the request that broke the group
                 await self._write([one])

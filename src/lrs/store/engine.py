@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import warnings
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from lrs.errors import ServiceUnavailable
 from lrs.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -156,16 +159,48 @@ async def _reset(db: Any) -> None:
     return None
 
 
-async def make_pool(settings: Settings, url: str) -> Any:
+class RequestPool:
     """The asyncpg pool request handlers take connections from (ADR 0001): a checkout costs a tenth of
-    SQLAlchemy's AsyncEngine's, which was a third of the CPU of a GET that finds nothing."""
-    return await asyncpg.create_pool(
+    SQLAlchemy's AsyncEngine's, which was a third of the CPU of a GET that finds nothing. A request that finds every
+    connection busy for `timeout` seconds is answered 503, as SQLAlchemy's pool timeout did before."""
+
+    def __init__(self, pool: Any, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[Any]:
+        """A pooled asyncpg connection for the block, given back at its end however it ends."""
+        try:
+            db = await self._pool.acquire(timeout=self._timeout)
+        except TimeoutError:
+            raise ServiceUnavailable(
+                f"every database connection stayed busy for {self._timeout:g} s; retry later"
+            ) from None
+        try:
+            yield db
+        finally:
+            await self._pool.release(db)
+
+    def busy(self) -> int:
+        """How many connections are checked out now."""
+        return int(self._pool.get_size() - self._pool.get_idle_size())
+
+    async def close(self) -> None:
+        """Close every connection, waiting for those checked out."""
+        await self._pool.close()
+
+
+async def make_pool(settings: Settings, url: str) -> RequestPool:
+    """The request handlers' pool (ADR 0001), `2 * pool_size` connections at most."""
+    pool = await asyncpg.create_pool(
         settings.asyncpg_url(url),
         min_size=1,
         max_size=2 * settings.pool_size,
         reset=_reset,
         server_settings={"jit": "off"},
     )
+    return RequestPool(pool, settings.pool_timeout)
 
 
 def migrate(url: str, revision: str = "head") -> None:
