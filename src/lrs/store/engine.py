@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import warnings
-from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -160,7 +158,7 @@ async def _reset(db: Any) -> None:
 
 
 class RequestPool:
-    """The asyncpg pool request handlers take connections from (ADR 0001): a checkout costs a tenth of
+    """The asyncpg pool request handlers take connections from (ADR 0001): a checkout costs a third of
     SQLAlchemy's AsyncEngine's, which was a third of the CPU of a GET that finds nothing. A request that finds every
     connection busy for `timeout` seconds is answered 503, as SQLAlchemy's pool timeout did before."""
 
@@ -168,19 +166,9 @@ class RequestPool:
         self._pool = pool
         self._timeout = timeout
 
-    @contextlib.asynccontextmanager
-    async def acquire(self) -> AsyncIterator[Any]:
-        """A pooled asyncpg connection for the block, given back at its end however it ends."""
-        try:
-            db = await self._pool.acquire(timeout=self._timeout)
-        except TimeoutError:
-            raise ServiceUnavailable(
-                f"every database connection stayed busy for {self._timeout:g} s; retry later"
-            ) from None
-        try:
-            yield db
-        finally:
-            await self._pool.release(db)
+    def acquire(self) -> _Checkout:
+        """A pooled asyncpg connection for an `async with` block, given back at its end however it ends."""
+        return _Checkout(self._pool, self._timeout)
 
     def busy(self) -> int:
         """How many connections are checked out now."""
@@ -189,6 +177,31 @@ class RequestPool:
     async def close(self) -> None:
         """Close every connection, waiting for those checked out."""
         await self._pool.close()
+
+
+class _Checkout:
+    __slots__ = ("_db", "_pool", "_timeout")
+
+    def __init__(self, pool: Any, timeout: float) -> None:
+        self._pool = pool
+        self._timeout = timeout
+        self._db: Any = None
+
+    async def __aenter__(self) -> Any:
+        if self._pool.get_idle_size():  # the common case, without the timer: ~10 µs of a ~70 µs checkout
+            self._db = await self._pool.acquire()
+            return self._db
+        try:
+            async with asyncio.timeout(self._timeout):  # asyncpg's own timeout runs the wait as a task
+                self._db = await self._pool.acquire()
+        except TimeoutError:
+            raise ServiceUnavailable(
+                f"every database connection stayed busy for {self._timeout:g} s; retry later"
+            ) from None
+        return self._db
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._pool.release(self._db)
 
 
 async def make_pool(settings: Settings, url: str) -> RequestPool:
