@@ -85,7 +85,7 @@ async def _store(
     if upload is not None and upload.parts:
         async with rt.pool.acquire() as db:  # attachment content: a transaction of its own (ADR 0007)
             await store.insert_statements(db, batch, principal.credential_id, same, upload.parts)
-        return await _consistent(rt)
+            return iso(await store.consistent_through(db))
     _, stored = await rt.appender.append(batch, principal.credential_id, same)
     if stored is None:
         return await _consistent(rt)

@@ -19,6 +19,9 @@ from lrs.settings import Settings
 ROOT = Path(__file__).resolve().parents[3]
 _servers: dict[Path, Any] = {}
 _MB = 1024 * 1024
+# Every connection's session settings, the engine's and the request pool's alike. Short OLTP queries: JIT
+# compilation (on by default where PostgreSQL has it) only adds latency here.
+_SESSION = {"jit": "off"}
 _CGROUP = Path("/sys/fs/cgroup")
 
 
@@ -144,8 +147,7 @@ def make_engine(settings: Settings, url: str) -> AsyncEngine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=False,
-        # Short OLTP queries: JIT compilation (on by default where PostgreSQL has it) only adds latency here.
-        connect_args={"server_settings": {"jit": "off"}},
+        connect_args={"server_settings": _SESSION},
     )
 
 
@@ -211,7 +213,7 @@ async def make_pool(settings: Settings, url: str) -> RequestPool:
         min_size=1,
         max_size=2 * settings.pool_size,
         reset=_reset,
-        server_settings={"jit": "off"},
+        server_settings=_SESSION,
     )
     return RequestPool(pool, settings.pool_timeout)
 
