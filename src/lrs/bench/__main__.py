@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lrs.bench import scenario as sc
+from lrs.bench.report import cpu
 from lrs.generator import Generator
 from lrs.importer import import_file
 from lrs.settings import Settings
@@ -227,9 +228,11 @@ async def repeat(n: int, make: Any, meter: CpuMeter | None = None) -> sc.Row:
     """Run a scenario n times, keep the median (by rate), with the CPU it took when a meter is given."""
     rows = []
     for _ in range(n):
-        before = meter.snapshot() if meter is not None else None
-        row = await make()
-        rows.append(meter.measure(row, before) if meter is not None and before is not None else row)
+        if meter is None:
+            rows.append(await make())
+            continue
+        before = meter.snapshot()
+        rows.append(meter.measure(await make(), before))
     return median_row(rows)
 
 
@@ -360,10 +363,6 @@ async def main() -> None:
 def print_table(report: dict[str, Any]) -> None:
     """The human-readable table."""
     table = Table("store", "scenario", "clients", "rate", "unit", "p50 ms", "p99 ms", "errors", "CPU ms/unit srv+db")
-
-    def cpu(r: dict[str, Any]) -> str:
-        return f"{r['server_cpu_ms']:.3g} + {r['db_cpu_ms']:.3g}" if "server_cpu_ms" in r else ""
-
     for size, entry in report["sizes"].items():
         for r in entry["rows"]:
             table.add_row(

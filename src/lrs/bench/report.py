@@ -9,12 +9,15 @@ from typing import Any
 import orjson
 
 
+def cpu(row: dict[str, Any]) -> str:
+    """The CPU milliseconds per unit of the server + PostgreSQL, or "" when not measured."""
+    return f"{row['server_cpu_ms']:.3g} + {row['db_cpu_ms']:.3g}" if "server_cpu_ms" in row else ""
+
+
 def _cell(row: dict[str, Any]) -> str:
-    """rate (p50 / p99 ms), then the CPU milliseconds per unit of the server + PostgreSQL when measured."""
+    """rate (p50 / p99 ms), then the CPU milliseconds per unit in brackets when measured."""
     cell = f"{row['per_second']:,.0f} ({row['p50_ms']:.1f} / {row['p99_ms']:.1f})"
-    if "server_cpu_ms" in row:
-        cell += f" [{row['server_cpu_ms']:.3g} + {row['db_cpu_ms']:.3g}]"
-    return cell
+    return f"{cell} [{cpu(row)}]" if "server_cpu_ms" in row else cell
 
 
 def markdown(report: dict[str, Any]) -> str:
