@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -13,7 +14,15 @@ import asyncpg
 import orjson
 from fastapi import FastAPI
 
-from lrs.store.statements import APPEND_SQL, HEAD_SQL, WRITE_LOCK, append_args, insert_statements, release_locks
+from lrs.store.statements import (
+    APPEND_SQL,
+    HEAD_SQL,
+    WRITE_LOCK,
+    append_args,
+    head_instant,
+    insert_statements,
+    release_locks,
+)
 from lrs.xapi.equivalence import equivalent
 from lrs.xapi.prepare import prepare
 from lrs.xapi.validate import validate_batch
@@ -56,7 +65,7 @@ def plan() -> tuple[list[list[list[dict[str, Any]]]], list[tuple[str, str]]]:
 async def test_parallel_writers(app: FastAPI, db: asyncpg.Connection, database_url: str) -> None:
     writers, refs = plan()
     pool = app.state.runtime.pool
-    observed: list[tuple[int, int]] = []
+    observed: list[tuple[int, int, dt.datetime]] = []
     done = asyncio.Event()
 
     async def write(batches: list[list[dict[str, Any]]]) -> int:
@@ -71,10 +80,10 @@ async def test_parallel_writers(app: FastAPI, db: asyncpg.Connection, database_u
         reader = await asyncpg.connect(database_url)
         try:
             while not done.is_set():
-                head = await reader.fetchrow(HEAD_SQL, WRITE_LOCK)
-                bound = int(head["last_seq"] or 0)
+                head = await reader.fetchrow(HEAD_SQL)
+                bound = int(head["top_seq"])
                 n = await reader.fetchval("SELECT count(*) FROM statement WHERE seq <= $1", bound)
-                observed.append((bound, int(n)))
+                observed.append((bound, int(n), head_instant(head)))
                 await asyncio.sleep(0.002)
         finally:
             await reader.close()
@@ -90,8 +99,12 @@ async def test_parallel_writers(app: FastAPI, db: asyncpg.Connection, database_u
     assert await db.fetchval("SELECT count(*) FROM statement") == sum(stored)
     # commits in seq order: what a reader saw up to a bound never grows later, so `more` pages are stable
     assert len(observed) > 5
-    for bound, n in observed:
+    for bound, n, through in observed:
         assert await db.fetchval("SELECT count(*) FROM statement WHERE seq <= $1", bound) == n
+        # Consistent-Through is honest about the snapshot it came with: nothing stored at or before it was
+        # outside that snapshot (ADR 0002)
+        assert await db.fetchval("SELECT count(*) FROM statement WHERE stored <= $1 AND seq > $2", through, bound) == 0
+    assert any(through > dt.datetime(2000, 1, 1, tzinfo=dt.UTC) for _, _, through in observed)
     # `stored` follows seq
     assert await db.fetchval(
         "SELECT bool_and(ok) FROM (SELECT stored >= lag(stored) OVER (ORDER BY seq) AS ok FROM statement) x"
@@ -165,7 +178,7 @@ async def test_locks_of_other_databases_are_not_writers(
             await writer.fetchrow(APPEND_SQL, WRITE_LOCK, *append_args(batch, [None]))
             await writer.execute("SELECT 1/0")  # abort: the range stays reserved, nothing of it is visible
     except asyncpg.DivisionByZeroError:
-        head = await db.fetchrow(HEAD_SQL, WRITE_LOCK)
+        head = await db.fetchrow(HEAD_SQL)
         assert head["idle"] is not None  # no writer of this database is in flight
         async with app.state.runtime.pool.acquire() as conn:
             assert await asyncio.wait_for(insert_statements(conn, batch, None, same), timeout=10) == 1

@@ -280,8 +280,7 @@ async def _get_one(request: Request, rt: Runtime, q: StatementQuery, languages: 
     wanted = q.statement_id or q.voided_statement_id
     assert wanted is not None
     async with rt.pool.acquire() as db:
-        row = await store.get_statement(db, wanted)
-        ct = await store.consistent_through(db)
+        row, ct = await store.get_statement(db, wanted)
     voided_wanted = q.voided_statement_id is not None
     if (
         row is None

@@ -274,15 +274,26 @@ async def release_locks(db: Any) -> None:
             raise
 
 
-HEAD_SQL = "SELECT * FROM lrs_head($1)"
+# The newest statement of the calling query's own snapshot, and the clock bound `lrs_idle_at` gives for what that
+# snapshot does not hold (ADR 0002): Consistent-Through comes with the rows it describes, in the same round trip.
+# A first page's range is bounded by VISIBLE, so `top` is evaluated as the scan starts, close to the snapshot:
+# the later the clock is read, the likelier a writer has reserved meanwhile and the header falls back.
+TOP = (
+    "top AS MATERIALIZED (SELECT coalesce(n.seq, 0) AS seq, n.stored, lrs_idle_at(coalesce(n.seq, 0)) AS idle "
+    "FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT s.seq, s.stored FROM statement s ORDER BY s.seq DESC LIMIT 1) n "
+    "ON true)"
+)
+VISIBLE = "(SELECT seq FROM top)"
+HEAD_COLUMNS = f"{VISIBLE} AS top_seq, (SELECT stored FROM top) AS top_stored, (SELECT idle FROM top) AS idle"
+HEAD_SQL = f"WITH {TOP} SELECT {HEAD_COLUMNS}"
 
 
 def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> dt.datetime:
     """X-Experience-API-Consistent-Through (C §2.1.3) from the idle clock and the newest visible `stored`.
 
     Writers take `stored` = max(clock, last reserved `stored`) to the millisecond with their seq range, and commit
-    in seq order, so any statement still to become visible has `stored` >= the idle clock (read while no writer
-    was in flight) or >= the newest visible `stored`. One millisecond before that bound, everything is visible.
+    in seq order, so any statement still to become visible has `stored` >= the idle clock (when there is one) or
+    >= the newest visible `stored`. One millisecond before that bound, everything is visible.
     """
     base = idle if idle is not None else newest
     if base is None:
@@ -290,32 +301,26 @@ def consistent_instant(idle: dt.datetime | None, newest: dt.datetime | None) -> 
     return to_ms(base) - _ONE_MS
 
 
-async def read_head(db: Any) -> Any:
-    """The idle clock, newest seq and newest `stored` (`lrs_head`, ADR 0002)."""
-    try:
-        return await db.fetchrow(HEAD_SQL, WRITE_LOCK)
-    except BaseException:
-        await release_locks(db)
-        raise
+def head_instant(row: Any) -> dt.datetime:
+    """Consistent-Through from a row carrying HEAD_COLUMNS (ADR 0002)."""
+    return consistent_instant(row["idle"], row["top_stored"])
 
 
 async def consistent_through(db: asyncpg.Connection) -> dt.datetime:
     """The instant up to which every statement is visible to queries (C §2.1.3; ADR 0002)."""
-    r = await read_head(db)
-    return consistent_instant(r["idle"], r["last_stored"])
+    return head_instant(await db.fetchrow(HEAD_SQL))
 
 
-async def get_statement(db: asyncpg.Connection, statement_id: str) -> StoredRow | None:
-    """The stored statement with this id, with whether it is voided (D §2.3.2)."""
+async def get_statement(db: asyncpg.Connection, statement_id: str) -> tuple[StoredRow | None, dt.datetime]:
+    """The stored statement with this id, with whether it is voided (D §2.3.2), and Consistent-Through."""
     r = await db.fetchrow(
-        "SELECT s.seq, s.payload, s.stored, s.credential_id, "
-        "(NOT s.is_voiding AND EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id)) AS voided "
-        "FROM statement s WHERE s.id = $1::uuid",
+        f"WITH {TOP} SELECT s.seq, s.payload, s.stored, s.credential_id, "
+        "(NOT s.is_voiding AND EXISTS (SELECT 1 FROM voided v WHERE v.target = s.id)) AS voided, "
+        f"{HEAD_COLUMNS} FROM (SELECT $1::uuid AS id) w LEFT JOIN statement s ON s.id = w.id",
         statement_id,
     )
-    if r is None:
-        return None
-    return StoredRow(r["seq"], r["payload"], r["stored"], r["credential_id"], r["voided"])
+    row = None if r["seq"] is None else StoredRow(r["seq"], r["payload"], r["stored"], r["credential_id"], r["voided"])
+    return row, head_instant(r)
 
 
 async def activity_definitions(db: asyncpg.Connection, iris: Sequence[str]) -> dict[str, dict[str, Any]]:
@@ -341,10 +346,7 @@ class Page:
 async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int) -> Page:
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
     unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
-    head = await read_head(db)
-    ct = consistent_instant(head["idle"], head["last_stored"])
-    bound = q.bound if q.bound is not None else int(head["last_seq"] or 0)
-    sql, args = page_sql(q, limit, bound)
+    sql, args = page_sql(q, limit, q.bound)
     row = await db.fetchrow(sql, *args)
     seqs: list[int] = row["seqs"] or []
     has_more = len(seqs) > limit
@@ -353,17 +355,19 @@ async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int)
         payloads=(row["payloads"] or [])[:limit],
         last_seq=int(seqs[:limit][-1]) if seqs else None,
         has_more=has_more,
-        bound=bound,
-        consistent_through=ct,
+        bound=q.bound if q.bound is not None else int(row["top_seq"]),
+        consistent_through=head_instant(row),
         last_stored=max(stored, default=None),
     )
 
 
-def page_sql(q: StatementQuery, limit: int, bound: int) -> tuple[str, list[Any]]:
+def page_sql(q: StatementQuery, limit: int, bound: int | None) -> tuple[str, list[Any]]:
     """The one query of a page (ADR 0002): an index range on the most selective filter key ordered by seq, the
     other filters and voiding probed per row, so its cost follows the page, not the store. The rows come back
     as arrays in one row: PostgreSQL sends them at once and asyncpg decodes one message instead of a hundred
-    trickling in (a third of the client CPU, docs/benchmarks.md); the aggregates use the index order, no sort."""
+    trickling in (a third of the client CPU, docs/benchmarks.md); the aggregates use the index order, no sort.
+    With the rows come HEAD_COLUMNS of the same snapshot; without a `bound` (a first page) the page is bounded
+    by that snapshot's newest statement, which the `more` link then carries."""
     args: list[Any] = []
 
     def arg(value: Any) -> str:
@@ -373,7 +377,7 @@ def page_sql(q: StatementQuery, limit: int, bound: int) -> tuple[str, list[Any]]
     # since/until become seq bounds through the (stored, seq) index; exact because stored grows with seq.
     at = "coalesce((SELECT seq FROM statement WHERE stored <= {} ORDER BY stored DESC, seq DESC LIMIT 1), 0)"
     low = at.format(arg(q.since)) if q.since is not None else "0"
-    bound_arg = high = arg(bound)
+    bound_arg = high = arg(bound) if bound is not None else VISIBLE
     if q.until is not None:
         high = f"LEAST({high}, {at.format(arg(q.until))})"
     if q.after is not None:
@@ -422,8 +426,8 @@ def page_sql(q: StatementQuery, limit: int, bound: int) -> tuple[str, list[Any]]
         f"ORDER BY {order_col} {direction} LIMIT {arg(limit + 1)}"
     )
     sql = (
-        f"SELECT array_agg(p.seq ORDER BY p.seq {direction}) AS seqs, "
+        f"WITH {TOP} SELECT array_agg(p.seq ORDER BY p.seq {direction}) AS seqs, "
         f"array_agg(p.payload ORDER BY p.seq {direction}) AS payloads, "
-        f"array_agg(p.stored ORDER BY p.seq {direction}) AS stored FROM ({rows}) p"
+        f"array_agg(p.stored ORDER BY p.seq {direction}) AS stored, {HEAD_COLUMNS} FROM ({rows}) p"
     )
     return sql, args
