@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI
 
 from lrs.query.statements import StatementQuery
+from lrs.store.engine import SESSION
 from lrs.store.statements import page_sql
 from lrs.xapi.ifi import ifi_key
 from tests.conftest import XAPI
@@ -95,13 +96,17 @@ QUERIES = {
     "until": StatementQuery(until=dt.datetime(2100, 1, 1, tzinfo=dt.UTC)),
     "ascending agent": StatementQuery(agent=HEAVY_KEY, ascending=True),
     "next page": StatementQuery(verb=VERB, after=N // 2),
+    "first page": StatementQuery(verb=VERB),
 }
 
 
 @pytest.mark.parametrize("name", sorted(QUERIES))
 async def test_page_query_is_an_index_range(name: str, filled: int, db_conn: asyncpg.Connection) -> None:
-    sql, args = page_sql(QUERIES[name], 10, filled)
-    raw = await db_conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args)
+    sql, args = page_sql(QUERIES[name], 10, None if name == "first page" else filled)
+    async with db_conn.transaction():  # the plan the app runs: generic, whatever the parameters (SESSION)
+        for setting, value in SESSION.items():
+            await db_conn.execute(f"SET LOCAL {setting} = '{value}'")
+        raw = await db_conn.fetchval(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}", *args)
     plan = (orjson.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
     kinds = {n["Node Type"] for n in nodes(plan)}
     assert not kinds & FORBIDDEN, (

@@ -20,8 +20,12 @@ ROOT = Path(__file__).resolve().parents[3]
 _servers: dict[Path, Any] = {}
 _MB = 1024 * 1024
 # Every connection's session settings, the engine's and the request pool's alike. Short OLTP queries: JIT
-# compilation (on by default where PostgreSQL has it) only adds latency here.
-_SESSION = {"jit": "off"}
+# compilation (on by default where PostgreSQL has it) only adds latency here. Every query is written so that its
+# plan is an index range whatever its parameters (tests/store/test_query_plan.py checks the generic plans), so
+# PostgreSQL's choice between a generic plan and planning each execution anew only ever costs: it kept re-planning
+# the unfiltered and `since` pages (~0.3 ms of a 0.5-0.7 ms query) and some of `lrs_append`'s inner queries
+# (~10% of its CPU per statement; docs/benchmarks.md).
+SESSION = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
 _CGROUP = Path("/sys/fs/cgroup")
 
 
@@ -147,7 +151,7 @@ def make_engine(settings: Settings, url: str) -> AsyncEngine:
         pool_size=settings.pool_size,
         max_overflow=settings.pool_size,
         pool_pre_ping=False,
-        connect_args={"server_settings": _SESSION},
+        connect_args={"server_settings": SESSION},
     )
 
 
@@ -213,7 +217,7 @@ async def make_pool(settings: Settings, url: str) -> RequestPool:
         min_size=1,
         max_size=2 * settings.pool_size,
         reset=_reset,
-        server_settings=_SESSION,
+        server_settings=SESSION,
     )
     return RequestPool(pool, settings.pool_timeout)
 
