@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lrs.bench import scenario as sc
-from lrs.bench.report import cpu
+from lrs.bench.report import cpu, growth
 from lrs.generator import Generator
 from lrs.importer import import_file
 from lrs.settings import Settings
@@ -397,6 +397,19 @@ def print_table(report: dict[str, Any]) -> None:
         table.add_row("", roof["scenario"], str(roof["clients"]), f"{roof['per_second']:,.0f}", roof["unit"],
                       f"{roof['p50_ms']:.1f}", f"{roof['p99_ms']:.1f}", str(roof["errors"]), cpu(roof))  # fmt: skip
     console.print(table)
+    rows = growth(report)
+    if rows:
+        sizes = [f"{int(s):,}" for s in report["sizes"]]
+        table = Table("GET scenario", f"p50 ms {sizes[0]}", f"p50 ms {sizes[-1]}", "growth", "statements per page")
+        for r in rows:
+            table.add_row(
+                r["scenario"],
+                f"{r['p50_ms'][0]:.1f}",
+                f"{r['p50_ms'][1]:.1f}",
+                f"{r['growth']:.2f}x",
+                f"{r['mean_page'][0]:.1f} -> {r['mean_page'][1]:.1f}",
+            )
+        console.print(table)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`python -m lrs.bench.report RESULT.json`: a benchmark result as the Markdown table of docs/benchmarks.md."""
+"""`python -m lrs.bench.report RESULT.json`: a benchmark result as the Markdown tables of docs/benchmarks.md."""
 
 from __future__ import annotations
 
@@ -18,6 +18,48 @@ def _cell(row: dict[str, Any]) -> str:
     """rate (p50 / p99 ms), then the CPU milliseconds per unit in brackets when measured."""
     cell = f"{row['per_second']:,.0f} ({row['p50_ms']:.1f} / {row['p99_ms']:.1f})"
     return f"{cell} [{cpu(row)}]" if "server_cpu_ms" in row else cell
+
+
+def growth(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each GET scenario's p50 at the largest store against the smallest (issue 5's growth target), with how many
+    statements its pages held at each size: the same filter matches more statements in a larger store."""
+    sizes = list(report["sizes"])
+    if len(sizes) < 2:
+        return []
+    small, large = (report["sizes"][s]["rows"] for s in (sizes[0], sizes[-1]))
+    out = []
+    for row in small:
+        other = next((r for r in large if r["scenario"] == row["scenario"]), None)
+        if other is None or "mean_page" not in row or "mean_page" not in other:
+            continue
+        out.append(
+            {
+                "scenario": row["scenario"],
+                "p50_ms": (row["p50_ms"], other["p50_ms"]),
+                "growth": other["p50_ms"] / row["p50_ms"],
+                "mean_page": (row["mean_page"], other["mean_page"]),
+            }
+        )
+    return out
+
+
+def growth_markdown(report: dict[str, Any]) -> str:
+    """The growth rows as a Markdown table ("" with fewer than two store sizes)."""
+    rows = growth(report)
+    if not rows:
+        return ""
+    sizes = [f"{int(s):,}" for s in report["sizes"]]
+    small, large = sizes[0], sizes[-1]
+    lines = [
+        f"| scenario | p50 ms at {small} | p50 ms at {large} | growth | statements per page at {small} -> {large} |",
+        "|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['scenario']} | {r['p50_ms'][0]:.1f} | {r['p50_ms'][1]:.1f} | {r['growth']:.2f}x "
+            f"| {r['mean_page'][0]:.1f} -> {r['mean_page'][1]:.1f} |"
+        )
+    return "\n".join(lines)
 
 
 def markdown(report: dict[str, Any]) -> str:
@@ -70,4 +112,8 @@ def markdown(report: dict[str, Any]) -> str:
 
 
 if __name__ == "__main__":
-    print(markdown(orjson.loads(Path(sys.argv[1]).read_bytes())))
+    loaded = orjson.loads(Path(sys.argv[1]).read_bytes())
+    print(markdown(loaded))
+    if growth(loaded):
+        print()
+        print(growth_markdown(loaded))

@@ -1,0 +1,38 @@
+"""`make bench`'s report (issue 5): the growth target compares each GET scenario's p50 at the largest store with
+the smallest, next to how full the pages were at each size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lrs.bench.report import growth, growth_markdown, markdown
+
+
+def _row(scenario: str, p50: float, page: float | None = None) -> dict[str, Any]:
+    row = {"scenario": scenario, "unit": "requests/s", "per_second": 16_000 / p50, "p50_ms": p50, "p99_ms": 2 * p50}
+    return row | ({"mean_page": page} if page is not None else {})
+
+
+def _report(*sizes: tuple[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    entry = {"import": {}, "rss_start_mb": 1.0, "rss_end_mb": 1.0, "store_mb": 1.0}
+    return {"sizes": {size: entry | {"rows": rows} for size, rows in sizes}}
+
+
+def test_growth_pairs_each_get_scenario_across_the_smallest_and_largest_store() -> None:
+    report = _report(
+        ("100000", [_row("GET a", 10.0, 40.0), _row("paging", 2.0)]),
+        ("1000000", [_row("GET a", 16.0, 60.0), _row("paging", 3.0), _row("POST", 100.0)]),
+    )
+    (row,) = growth(report)  # scenarios without a page count (paging, POST) are not GETs of a page
+    assert row["scenario"] == "GET a"
+    assert row["growth"] == 1.6
+    assert row["mean_page"] == (40.0, 60.0)
+    table = growth_markdown(report)
+    assert "| GET a | 10.0 | 16.0 | 1.60x | 40.0 -> 60.0 |" in table
+    assert "| GET a |" in markdown(report)
+
+
+def test_one_store_size_has_no_growth() -> None:
+    report = _report(("100000", [_row("GET a", 10.0, 40.0)]))
+    assert growth(report) == []
+    assert growth_markdown(report) == ""
