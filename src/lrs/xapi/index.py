@@ -14,54 +14,63 @@ REGISTRATION = "r:"
 VERB_AGENT = "x:"  # verb + " " + agent IFI: the common verb+agent query as one index range (issue 5)
 
 
-def _add(keys: dict[str, bool], key: str, main: bool) -> None:
-    keys[key] = keys.get(key, False) or main
-
-
 def _agents(keys: dict[str, bool], agent: Any, main: bool) -> None:
-    if isinstance(agent, dict):
-        for k in agent_keys(agent):
-            _add(keys, AGENT + k, main)
+    if type(agent) is not dict:
+        return
+    for key in agent_keys(agent):
+        if main:
+            keys[AGENT + key] = True
+        else:
+            keys.setdefault(AGENT + key, False)
 
 
 def _context(keys: dict[str, bool], context: Any) -> None:
-    if not isinstance(context, dict):
+    """Context agents and activities match only the related_* filters."""
+    if type(context) is not dict:
         return
-    _agents(keys, context.get("instructor"), False)
-    _agents(keys, context.get("team"), False)
+    if "instructor" in context:
+        _agents(keys, context["instructor"], False)
+    if "team" in context:
+        _agents(keys, context["team"], False)
     for item in context.get("contextAgents") or ():
         _agents(keys, item.get("agent"), False)
     for item in context.get("contextGroups") or ():
         _agents(keys, item.get("group"), False)
-    for value in (context.get("contextActivities") or {}).values():
-        for act in value if isinstance(value, list) else (value,):
-            _add(keys, ACTIVITY + act["id"], False)
+    activities = context.get("contextActivities")
+    if activities:
+        for value in activities.values():
+            for act in value if type(value) is list else (value,):
+                keys.setdefault(ACTIVITY + act["id"], False)
 
 
 def _object(keys: dict[str, bool], obj: dict[str, Any], main: bool) -> None:
     kind = obj.get("objectType", "Activity")
     if kind == "Activity":
-        _add(keys, ACTIVITY + obj["id"], main)
+        if main:
+            keys[ACTIVITY + obj["id"]] = True
+        else:
+            keys.setdefault(ACTIVITY + obj["id"], False)
     elif kind in ("Agent", "Group"):
         _agents(keys, obj, main)
 
 
 def filter_keys(stmt: dict[str, Any]) -> dict[str, bool]:
     """Map each filter key of `stmt` to True when the plain filter matches, False when only related_* does."""
-    keys: dict[str, bool] = {VERB + stmt["verb"]["id"]: True}
+    verb = stmt["verb"]["id"]
+    keys: dict[str, bool] = {VERB + verb: True}
     _agents(keys, stmt["actor"], True)
     obj = stmt["object"]
     _object(keys, obj, True)
+    # the verb+agent pairs of the agents the plain filter matches (actor, or an Agent/Group object)
+    for key in [k for k, main in keys.items() if main and k.startswith(AGENT)]:
+        keys[VERB_AGENT + verb + " " + key[2:]] = True
     if obj.get("objectType") == "SubStatement":
         _agents(keys, obj["actor"], False)
         _object(keys, obj["object"], False)
         _context(keys, obj.get("context"))
-    verb = stmt["verb"]["id"]
-    for key in [k for k, main in keys.items() if main and k.startswith(AGENT)]:
-        keys[VERB_AGENT + verb + " " + key[len(AGENT) :]] = True
     context = stmt.get("context")
-    if isinstance(context, dict) and "registration" in context:
-        _add(keys, REGISTRATION + str(context["registration"]).lower(), True)
+    if type(context) is dict and "registration" in context:
+        keys[REGISTRATION + str(context["registration"]).lower()] = True
     _context(keys, context)
     _agents(keys, stmt.get("authority"), False)
     return keys
