@@ -1,5 +1,6 @@
-"""`make bench`: a fresh embedded PostgreSQL, a store of realistic statements, the LRS with two workers, every
-scenario at each store size (median of N runs), and the roof endpoint under the same load.
+"""`make bench`: a fresh embedded PostgreSQL, a store of realistic statements per size (each in its own database)
+with the LRS on two workers in front of each, every GET scenario at each size in turns (median of N runs), the
+writes at the largest size, and the roof endpoint under the same load.
 
     python -m lrs.bench [--sizes 100000,1000000] [--duration 8] [--repeat 3] [--workers 2] [--out DIR]
 """
@@ -123,14 +124,23 @@ async def fill(url: str, target: int, tmp: Path) -> dict[str, Any]:
     # the GET figures would measure the load's aftermath rather than the store.
     conn = await asyncpg.connect(url)
     await conn.execute("VACUUM (ANALYZE)")
-    prewarmed = await prewarm(conn)
     await conn.close()
-    return {
-        "statements": outcome.stored,
-        "seconds": seconds,
-        "per_second": outcome.stored / seconds,
-        "prewarmed_mib": prewarmed,
-    }
+    return {"statements": outcome.stored, "seconds": seconds, "per_second": outcome.stored / seconds}
+
+
+async def database(server_url: str, name: str, template: str | None) -> str:
+    """A database on the benchmark's server, a copy of `template` (whose store then grows from there) or a freshly
+    migrated one; its URL."""
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    finally:
+        await admin.close()
+    base, _, query = server_url.partition("?")
+    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    if template is None:
+        migrate(url)
+    return url
 
 
 async def prewarm(conn: asyncpg.Connection) -> int | None:
@@ -260,68 +270,91 @@ async def main() -> None:
         + ", ".join(f"{k} {v:,.0f} statements/s" for k, v in report["validation"].items())
     )
     tmp = Path(tempfile.mkdtemp(prefix="lrs-bench-"))
-    url = start_embedded(tmp / "db")
-    migrate(url)
+    server_url = start_embedded(tmp / "db")
     key, secret = "bench", secrets.token_urlsafe(16)
-    port = free_port()
     lrs_bin = str(Path(sys.executable).with_name("lrs"))
-    env = {"LRS_DATABASE_URL": url, "LRS_ADMIN_KEY": key, "LRS_ADMIN_SECRET": secret, "LRS_LOG_LEVEL": "warning"}
-    target = sc.Target(f"http://127.0.0.1:{port}/xapi", key, secret)
+    base_env = {"LRS_ADMIN_KEY": key, "LRS_ADMIN_SECRET": secret, "LRS_LOG_LEVEL": "warning"}
     pool = sc.StatementPool(seed=SEED + 1)
     vocab = sc.vocabulary(SEED)
     rows_json: list[dict[str, Any]] = []
+    servers: dict[int, Server] = {}
     try:
-        server: Server | None = None
+        # One database per store size, each grown from a copy of the one before, and one LRS on each: the sizes
+        # are then measured in turns, so that a drift of this shared machine's speed lands on every size alike
+        # and the growth between them is not a difference between two moments.
+        urls: dict[int, str] = {}
+        previous: str | None = None
         for size in sizes:
-            if server is not None:
-                server.stop()
+            urls[size] = await database(server_url, f"lrs_bench_{size}", template=previous)
+            previous = f"lrs_bench_{size}"
             console.print(f"[bold]filling the store to {size:,} statements[/]")
-            imported = await fill(url, size, tmp)
+            imported = await fill(urls[size], size, tmp)
+            report["sizes"][str(size)] = {"import": imported, "rows": []}
             if imported["statements"]:
                 console.print(f"  imported {imported['statements']:,} at {imported['per_second']:,.0f}/s")
-                warm = imported["prewarmed_mib"]
-                console.print(
-                    f"  read {warm:,} MiB into PostgreSQL's buffer cache (pg_prewarm)"
-                    if warm is not None
-                    else "  pg_prewarm is not available: the GETs start on a cold buffer cache"
-                )
-            server = Server(
-                [lrs_bin, "serve", "--port", str(port), "--workers", str(args.workers)], env, port, tmp / "lrs.log"
+        for size in sizes:
+            conn = await asyncpg.connect(urls[size])
+            warm = await prewarm(conn)
+            await conn.close()
+            report["sizes"][str(size)]["import"]["prewarmed_mib"] = warm
+            console.print(
+                f"  read {warm:,} MiB of the {size:,} store into PostgreSQL's buffer cache (pg_prewarm)"
+                if warm is not None
+                else "  pg_prewarm is not available: the GETs start on a cold buffer cache"
             )
+        targets: dict[int, sc.Target] = {}
+        meters: dict[int, CpuMeter] = {}
+        for size in sizes:
+            port = free_port()
+            env = base_env | {"LRS_DATABASE_URL": urls[size]}
+            args_ = [lrs_bin, "serve", "--port", str(port), "--workers", str(args.workers)]
+            servers[size] = Server(args_, env, port, tmp / f"lrs-{size}.log")
+        for size, server in servers.items():
             server.wait_ready("/xapi/about")
-            await asyncio.sleep(1)
-            meter = CpuMeter(server.proc.pid, tmp / "db")
-            entry: dict[str, Any] = {"import": imported, "rss_start_mb": rss_mb(server.proc.pid), "rows": []}
-            for name in sc.GETS:
-                pages: list[float] = []
-
-                async def one(name: str = name, pages: list[float] = pages) -> sc.Row:
-                    row, fullness = await sc.get_scenario(target, name, vocab, clients=16, duration=args.duration)
-                    pages.append(fullness)
-                    return row
-
-                row = await repeat(args.repeat, one, meter)
-                entry["rows"].append(row.as_dict() | {"mean_page": round(statistics.mean(pages), 1)})
+            targets[size] = sc.Target(f"http://127.0.0.1:{server.port}/xapi", key, secret)
+            meters[size] = CpuMeter(server.proc.pid, tmp / "db")
+            report["sizes"][str(size)]["rss_start_mb"] = rss_mb(server.proc.pid)
+        await asyncio.sleep(1)
+        for name in sc.GETS:
+            runs: dict[int, list[sc.Row]] = {size: [] for size in sizes}
+            pages: dict[int, list[float]] = {size: [] for size in sizes}
+            for _ in range(args.repeat):
+                for size in sizes:
+                    before = meters[size].snapshot()
+                    row, fullness = await sc.get_scenario(
+                        targets[size], name, vocab, clients=16, duration=args.duration
+                    )
+                    runs[size].append(meters[size].measure(row, before))
+                    pages[size].append(fullness)
+            for size in sizes:
+                row = median_row(runs[size])
+                report["sizes"][str(size)]["rows"].append(
+                    row.as_dict() | {"mean_page": round(statistics.mean(pages[size]), 1)}
+                )
                 console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit} p50 {row.p50_ms:.1f} ms")
-            row = await repeat(args.repeat, lambda: sc.paging(target), meter)
-            entry["rows"].append(row.as_dict())
-            if size == sizes[-1]:
-                for make in (
-                    lambda: sc.post_batches(target, pool, clients=8, size=100, duration=args.duration),
-                    lambda: sc.post_single(target, pool, clients=16, duration=args.duration),
-                    lambda: sc.documents(target, clients=16, duration=args.duration),
-                ):
-                    row = await repeat(args.repeat, make, meter)
-                    entry["rows"].append(row.as_dict())
-                    console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit}")
-            entry["rss_end_mb"] = rss_mb(server.proc.pid)
-            conn = await asyncpg.connect(url)
+        for size in sizes:
+            target = targets[size]
+            row = await repeat(args.repeat, lambda target=target: sc.paging(target), meters[size])
+            report["sizes"][str(size)]["rows"].append(row.as_dict())
+        largest = sizes[-1]
+        for make in (
+            lambda: sc.post_batches(targets[largest], pool, clients=8, size=100, duration=args.duration),
+            lambda: sc.post_single(targets[largest], pool, clients=16, duration=args.duration),
+            lambda: sc.documents(targets[largest], clients=16, duration=args.duration),
+        ):
+            row = await repeat(args.repeat, make, meters[largest])
+            report["sizes"][str(largest)]["rows"].append(row.as_dict())
+            console.print(f"  {largest:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit}")
+        for size in sizes:
+            entry = report["sizes"][str(size)]
+            entry["rss_end_mb"] = rss_mb(servers[size].proc.pid)
+            servers.pop(size).stop()
+            conn = await asyncpg.connect(urls[size])
             entry["store_mb"] = int(await conn.fetchval("SELECT pg_database_size(current_database())")) / 2**20
             entry["statements"] = int(await conn.fetchval("SELECT count(*) FROM statement"))
             await conn.close()
-            report["sizes"][str(size)] = entry
-        if server is not None:
-            server.stop()
+        url = urls[largest]
+        env = base_env | {"LRS_DATABASE_URL": url}
         roof_port = free_port()
         roof = Server(
             [
@@ -350,6 +383,8 @@ async def main() -> None:
         report["roof"] = row.as_dict() | {"scenario": "roof: POST 100-statement batches, COPY only"}
         rows_json.append(report["roof"])
     finally:
+        for server in servers.values():
+            server.stop()
         stop_embedded()
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)
