@@ -85,38 +85,10 @@ def upgrade() -> None:
         END $$
         """
     )
-    op.execute("DROP FUNCTION lrs_head(bigint)")
+    # lrs_head (0005) is no longer called by this release but stays: servers of the previous release call it on
+    # every GET while a rolling deploy replaces them, and it stays correct with either order of the reservation.
 
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS lrs_idle_at(bigint)")
-    op.execute(_HEAD_0005)
     _rewrite_append(_RANGE_FIRST, _CLOCK_FIRST)
-
-
-_HEAD_0005 = """
-CREATE FUNCTION lrs_head(
-    lock_key bigint, OUT idle timestamptz, OUT last_seq bigint, OUT last_stored timestamptz)
-LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  now timestamptz;
-  reserved bigint;
-  busy boolean;
-BEGIN
-  BEGIN
-    PERFORM pg_advisory_lock_shared(lock_key);
-    now := clock_timestamp();
-    reserved := (SELECT last_value FROM lrs_reserved_seq);
-    PERFORM pg_advisory_unlock_shared(lock_key);
-  EXCEPTION WHEN OTHERS OR query_canceled THEN
-    PERFORM pg_advisory_unlock_shared(lock_key);
-    RAISE;
-  END;
-  busy := reserved > coalesce((SELECT max(seq) FROM statement), 0)
-          AND EXISTS (SELECT 1 FROM lrs_writers_below(reserved + 1));
-  IF NOT busy THEN
-    idle := now;
-  END IF;
-  SELECT s.seq, s.stored INTO last_seq, last_stored FROM statement s ORDER BY s.seq DESC LIMIT 1;
-END $$
-"""

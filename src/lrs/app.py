@@ -69,8 +69,10 @@ def error_response(error: LRSError) -> Response:
 async def lrs_error(request: Request, exc: LRSError) -> Response:
     """The response to an LRSError raised by any handler; errors about statements carry Consistent-Through."""
     response = error_response(exc)
+    response.headers.update(exc.headers)
     if (
-        route_path(request.scope).startswith(statements.PATH)
+        CONSISTENT_THROUGH not in exc.headers
+        and route_path(request.scope).startswith(statements.PATH)
         and hasattr(request.app.state, "runtime")
         and not isinstance(exc, ServiceUnavailable)  # no connection to read it with
     ):

@@ -13,6 +13,7 @@ class LRSError(Exception):
         self.message = message
         self.path = path
         self.index = index
+        self.headers: dict[str, str] = {}  # response headers the raiser already knows (e.g. Consistent-Through)
 
     def at(self, *, path: str | None = None, index: int | None = None) -> LRSError:
         """Return this error with a location (JSON path, batch index) filled in where it was unknown."""

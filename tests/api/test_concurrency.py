@@ -87,6 +87,21 @@ async def test_more_paging_during_writes_never_repeats_or_skips(app: FastAPI, db
     assert first_through >= newest_before - dt.timedelta(milliseconds=1)
 
 
+async def test_a_later_page_is_consistent_through_the_first_snapshot(app: FastAPI, db: asyncpg.Connection) -> None:
+    """C §2.1.3 on `more` pages: their set is the first page's snapshot, so statements stored since are after the
+    Consistent-Through of every later page, even once they are visible."""
+    async with XAPI(app) as c:
+        assert (await c.post("/statements", json=[statement("old") for _ in range(5)])).status_code == 200
+        first = await c.get("/statements", params={"limit": 2})
+        await asyncio.sleep(0.005)  # the new statements are stored in a later millisecond
+        new = (await c.post("/statements", json=[statement("new") for _ in range(3)])).json()
+        later = await c.get(first.json()["more"].removeprefix("/xapi"))
+        assert later.status_code == 200
+        through = instant(later.headers["X-Experience-API-Consistent-Through"])
+    assert not {s["id"] for s in later.json()["statements"]} & set(new)
+    assert through < await db.fetchval("SELECT min(stored) FROM statement WHERE id = ANY($1::uuid[])", new)
+
+
 async def test_group_commit_keeps_requests_independent(app: FastAPI, db: asyncpg.Connection) -> None:
     """ADR 0002 group commit: requests sharing a transaction succeed or fail alone (C §3.2 per request)."""
     async with XAPI(app) as c:

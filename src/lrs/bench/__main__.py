@@ -257,6 +257,8 @@ async def main() -> None:
     ap.add_argument("--keep", action="store_true", help="keep the benchmark database (it is removed otherwise)")
     args = ap.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    if sizes != sorted(set(sizes)):
+        ap.error("--sizes must be distinct and ascending: each store is grown from a copy of the one before")
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(),
@@ -305,11 +307,10 @@ async def main() -> None:
         targets: dict[int, sc.Target] = {}
         meters: dict[int, CpuMeter] = {}
         for size in sizes:
-            port = free_port()
+            port = free_port()  # chosen once the server before holds its own
             env = base_env | {"LRS_DATABASE_URL": urls[size]}
             args_ = [lrs_bin, "serve", "--port", str(port), "--workers", str(args.workers)]
-            servers[size] = Server(args_, env, port, tmp / f"lrs-{size}.log")
-        for size, server in servers.items():
+            servers[size] = server = Server(args_, env, port, tmp / f"lrs-{size}.log")
             server.wait_ready("/xapi/about")
             targets[size] = sc.Target(f"http://127.0.0.1:{server.port}/xapi", key, secret)
             meters[size] = CpuMeter(server.proc.pid, tmp / "db")
@@ -372,6 +373,7 @@ async def main() -> None:
             roof_port,
             tmp / "roof.log",
         )
+        servers[0] = roof  # the roof, as size 0: stopped with the LRS servers if anything fails
         roof.wait_ready("/docs")
         roof_target = sc.Target(f"http://127.0.0.1:{roof_port}/xapi", key, secret)
         row = await repeat(
@@ -379,7 +381,7 @@ async def main() -> None:
             lambda: sc.post_batches(roof_target, pool, clients=8, size=100, duration=args.duration),
             CpuMeter(roof.proc.pid, tmp / "db"),
         )
-        roof.stop()
+        servers.pop(0).stop()
         report["roof"] = row.as_dict() | {"scenario": "roof: POST 100-statement batches, COPY only"}
         rows_json.append(report["roof"])
     finally:

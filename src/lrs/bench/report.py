@@ -30,7 +30,7 @@ def growth(report: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for row in small:
         other = next((r for r in large if r["scenario"] == row["scenario"]), None)
-        if other is None or "mean_page" not in row or "mean_page" not in other:
+        if other is None or "mean_page" not in row or "mean_page" not in other or not row["p50_ms"]:
             continue
         out.append(
             {

@@ -293,7 +293,9 @@ async def _get_one(request: Request, rt: Runtime, q: StatementQuery, languages: 
             hint = "; it is voided, ask with voidedStatementId"
         elif row is not None and voided_wanted and not row.voided:
             hint = "; it is not voided, ask with statementId"
-        raise NotFound(f"no {what} with id {wanted}{hint}")
+        missing = NotFound(f"no {what} with id {wanted}{hint}")
+        missing.headers[CONSISTENT_THROUGH] = iso(ct)  # from the snapshot that did not find it
+        raise missing
     definitions = await _definitions(rt, q, [row.payload])
     body = _render(row.payload, q, definitions, languages).encode()
     headers = {CONSISTENT_THROUGH: iso(ct), "Last-Modified": http_date(row.stored)}

@@ -351,12 +351,17 @@ async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int)
     seqs: list[int] = row["seqs"] or []
     has_more = len(seqs) > limit
     stored: list[dt.datetime] = (row["stored"] or [])[:limit]
+    ct = head_instant(row)
+    if q.bound is not None:
+        # A later page describes the first page's snapshot (C §2.1.3): a statement stored after the bound's is
+        # not in the set these pages show, whatever has become visible since.
+        ct = min(ct, consistent_instant(None, row["bound_stored"]))
     return Page(
         payloads=(row["payloads"] or [])[:limit],
         last_seq=int(seqs[:limit][-1]) if seqs else None,
         has_more=has_more,
         bound=q.bound if q.bound is not None else int(row["top_seq"]),
-        consistent_through=head_instant(row),
+        consistent_through=ct,
         last_stored=max(stored, default=None),
     )
 
@@ -421,6 +426,12 @@ def page_sql(q: StatementQuery, limit: int, bound: int | None) -> tuple[str, lis
     voided_by = "(SELECT v.voiding_seq FROM voided v WHERE v.target = s.id)"
     where.append(f"(s.is_voiding OR coalesce({voided_by}, {NEVER}) > {bound_arg})")
     direction = "ASC" if q.ascending else "DESC"
+    # A later page describes the first page's snapshot: nothing stored after the bound's statement is in its set.
+    bound_stored = (
+        f"(SELECT b.stored FROM statement b WHERE b.seq <= {bound_arg} ORDER BY b.seq DESC LIMIT 1) AS bound_stored"
+        if bound is not None
+        else "NULL::timestamptz AS bound_stored"
+    )
     rows = (
         f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
         f"ORDER BY {order_col} {direction} LIMIT {arg(limit + 1)}"
@@ -428,6 +439,6 @@ def page_sql(q: StatementQuery, limit: int, bound: int | None) -> tuple[str, lis
     sql = (
         f"WITH {TOP} SELECT array_agg(p.seq ORDER BY p.seq {direction}) AS seqs, "
         f"array_agg(p.payload ORDER BY p.seq {direction}) AS payloads, "
-        f"array_agg(p.stored ORDER BY p.seq {direction}) AS stored, {HEAD_COLUMNS} FROM ({rows}) p"
+        f"array_agg(p.stored ORDER BY p.seq {direction}) AS stored, {HEAD_COLUMNS}, {bound_stored} FROM ({rows}) p"
     )
     return sql, args
