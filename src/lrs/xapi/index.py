@@ -14,14 +14,19 @@ REGISTRATION = "r:"
 VERB_AGENT = "x:"  # verb + " " + agent IFI: the common verb+agent query as one index range (issue 5)
 
 
+def _mark(keys: dict[str, bool], key: str, main: bool) -> None:
+    """Record a key; a key the plain filter matches once stays matched whatever related occurrences follow."""
+    if main:
+        keys[key] = True
+    else:
+        keys.setdefault(key, False)
+
+
 def _agents(keys: dict[str, bool], agent: Any, main: bool) -> None:
     if type(agent) is not dict:
         return
     for key in agent_keys(agent):
-        if main:
-            keys[AGENT + key] = True
-        else:
-            keys.setdefault(AGENT + key, False)
+        _mark(keys, AGENT + key, main)
 
 
 def _context(keys: dict[str, bool], context: Any) -> None:
@@ -46,10 +51,7 @@ def _context(keys: dict[str, bool], context: Any) -> None:
 def _object(keys: dict[str, bool], obj: dict[str, Any], main: bool) -> None:
     kind = obj.get("objectType", "Activity")
     if kind == "Activity":
-        if main:
-            keys[ACTIVITY + obj["id"]] = True
-        else:
-            keys.setdefault(ACTIVITY + obj["id"], False)
+        _mark(keys, ACTIVITY + obj["id"], main)
     elif kind in ("Agent", "Group"):
         _agents(keys, obj, main)
 
@@ -63,7 +65,7 @@ def filter_keys(stmt: dict[str, Any]) -> dict[str, bool]:
     _object(keys, obj, True)
     # the verb+agent pairs of the agents the plain filter matches (actor, or an Agent/Group object)
     for key in [k for k, main in keys.items() if main and k.startswith(AGENT)]:
-        keys[VERB_AGENT + verb + " " + key[2:]] = True
+        keys[VERB_AGENT + verb + " " + key[len(AGENT) :]] = True
     if obj.get("objectType") == "SubStatement":
         _agents(keys, obj["actor"], False)
         _object(keys, obj["object"], False)
