@@ -19,7 +19,7 @@ from fastapi import FastAPI
 
 from lrs.app import create_app
 from lrs.settings import Settings
-from lrs.store.engine import migrate, start_embedded, stop_embedded
+from lrs.store.engine import migrate, named_database, start_embedded, stop_embedded
 
 ADMIN = ("test-admin", "test-admin-secret")
 DATA_TABLES = ("statement", "statement_key", "statement_ref", "voided", "activity", "attachment", "attachment_chunk")
@@ -54,8 +54,7 @@ def database_url() -> Iterator[str]:
             return pool.submit(fn, *args).result()
 
     in_thread(asyncio.run, admin(f'CREATE DATABASE "{name}"'))
-    base, _, query = server_url.partition("?")
-    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    url = named_database(server_url, name)
     in_thread(migrate, url)
     yield url
     in_thread(asyncio.run, admin(f'DROP DATABASE "{name}" WITH (FORCE)'))

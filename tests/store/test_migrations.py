@@ -11,9 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 import asyncpg
 import pytest
 from alembic import command
-from alembic.config import Config
 
-from lrs.store.engine import ROOT, migrate
+from lrs.store.engine import alembic_config, migrate, named_database
 
 APPEND = (
     "lrs_append(bigint, uuid[], bigint[], bool[], text[], bool[], int[], uuid[], bool[], int[], uuid[], int[], "
@@ -22,10 +21,7 @@ APPEND = (
 
 
 def _downgrade(url: str, revision: str) -> None:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
-    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    command.downgrade(cfg, revision)
+    command.downgrade(alembic_config(url), revision)
 
 
 async def _in_thread(fn: object, *args: object) -> None:
@@ -39,9 +35,8 @@ async def scratch(database_url: str) -> AsyncIterator[str]:
     name = f"lrs_migrations_{uuid.uuid4().hex[:10]}"
     admin = await asyncpg.connect(database_url)
     await admin.execute(f'CREATE DATABASE "{name}"')
-    base, _, query = database_url.partition("?")
     try:
-        yield base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+        yield named_database(database_url, name)
     finally:
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         await admin.close()

@@ -36,7 +36,7 @@ from lrs.generator import Generator
 from lrs.importer import import_file
 from lrs.settings import Settings
 from lrs.store.credentials import authority_for
-from lrs.store.engine import make_engine, migrate, start_embedded, stop_embedded
+from lrs.store.engine import make_engine, migrate, named_database, start_embedded, stop_embedded
 from lrs.xapi.version import Version
 
 console = Console(width=150)
@@ -136,8 +136,7 @@ async def database(server_url: str, name: str, template: str | None) -> str:
         await admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     finally:
         await admin.close()
-    base, _, query = server_url.partition("?")
-    url = base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+    url = named_database(server_url, name)
     if template is None:
         migrate(url)
     return url
@@ -278,7 +277,6 @@ async def main() -> None:
     base_env = {"LRS_ADMIN_KEY": key, "LRS_ADMIN_SECRET": secret, "LRS_LOG_LEVEL": "warning"}
     pool = sc.StatementPool(seed=SEED + 1)
     vocab = sc.vocabulary(SEED)
-    rows_json: list[dict[str, Any]] = []
     servers: dict[int, Server] = {}
     try:
         # One database per store size, each grown from a copy of the one before, and one LRS on each: the sizes
@@ -383,7 +381,6 @@ async def main() -> None:
         )
         servers.pop(0).stop()
         report["roof"] = row.as_dict() | {"scenario": "roof: POST 100-statement batches, COPY only"}
-        rows_json.append(report["roof"])
     finally:
         for server in servers.values():
             server.stop()

@@ -222,14 +222,27 @@ async def make_pool(settings: Settings, url: str) -> RequestPool:
     return RequestPool(pool, settings.pool_timeout)
 
 
-def migrate(url: str, revision: str = "head") -> None:
-    """Apply the alembic migrations up to `revision` (blocking; from async code it runs in a thread)."""
-    from alembic import command
+def named_database(url: str, name: str) -> str:
+    """The same server's URL with another database name (for databases the tests and the bench create)."""
+    base, _, query = url.partition("?")
+    return base.rsplit("/", 1)[0] + "/" + name + (f"?{query}" if query else "")
+
+
+def alembic_config(url: str) -> Any:
+    """The alembic configuration of this project's migrations against `url`."""
     from alembic.config import Config
 
     cfg = Config(str(ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(ROOT / "migrations"))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(url: str, revision: str = "head") -> None:
+    """Apply the alembic migrations up to `revision` (blocking; from async code it runs in a thread)."""
+    from alembic import command
+
+    cfg = alembic_config(url)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
