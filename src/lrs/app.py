@@ -133,6 +133,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url="/xapi/extensions/openapi.json",
         docs_url="/xapi/extensions/docs",
         redoc_url=None,
+        # FastAPI's native OpenTelemetry asks on every request whether a provider is configured (~9 µs, ~2% of an
+        # empty GET); off unless LRS_OPENTELEMETRY asks for it.
+        telemetry=None if settings.opentelemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.openapi = published_openapi  # type: ignore[method-assign]  # the hand-written document, not a generated one
     app.include_router(about.router)

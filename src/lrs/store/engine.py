@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import warnings
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from lrs.errors import ServiceUnavailable
+from lrs.errors import LRSError, ServiceUnavailable
 from lrs.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -25,7 +26,10 @@ _MB = 1024 * 1024
 # PostgreSQL's choice between a generic plan and planning each execution anew only ever costs: it kept re-planning
 # the unfiltered and `since` pages (~0.3 ms of a 0.5-0.7 ms query) and some of `lrs_append`'s inner queries
 # (~10% of its CPU per statement; docs/benchmarks.md).
-SESSION = {"jit": "off", "plan_cache_mode": "force_generic_plan"}
+#
+# A connection the request pool closes mid-query (a cancelled request) leaves its backend running the query until it
+# tries to answer; PostgreSQL checks every second that the client is still there and ends the query if not.
+SESSION = {"jit": "off", "plan_cache_mode": "force_generic_plan", "client_connection_check_interval": "1s"}
 _CGROUP = Path("/sys/fs/cgroup")
 
 
@@ -155,71 +159,121 @@ def make_engine(settings: Settings, url: str) -> AsyncEngine:
     )
 
 
-async def _reset(db: Any) -> None:
-    # Instead of asyncpg's default reset on release (UNLISTEN, RESET ALL, unlock advisory locks...), a round trip
-    # per request. asyncpg still rolls back a transaction left open before calling this; no handler sets session
-    # state; lrs_append releases its lock itself, and release_locks ends a session whose lock it cannot release
-    # (ADR 0002).
-    return None
-
-
 class RequestPool:
-    """The asyncpg pool request handlers take connections from (ADR 0001): a checkout costs a third of
-    SQLAlchemy's AsyncEngine's, which was a third of the CPU of a GET that finds nothing. A request that finds every
-    connection busy for `timeout` seconds is answered 503, as SQLAlchemy's pool timeout did before."""
+    """The connections request handlers use (ADR 0001): plain asyncpg connections on a stack, at most `size`.
 
-    def __init__(self, pool: Any, timeout: float) -> None:
-        self._pool = pool
+    A checkout and check-in cost about a microsecond; asyncpg's own pool spent ~80 µs per request on its proxy,
+    its release task and its reset (docs/benchmarks.md). A connection comes back usable or not at all: after a
+    block that ended normally or with an error the database reported (or an xAPI error), it is reused once any
+    transaction left open is rolled back; after anything else (a cancel, a lost connection, an error mid-query) it is
+    closed, and its slot opens a new connection when next needed. A request that finds every connection busy for
+    `timeout` seconds is answered 503."""
+
+    def __init__(self, connect: Callable[[], Awaitable[Any]], size: int, timeout: float) -> None:
+        self._connect = connect
+        self._size = size
         self._timeout = timeout
+        # Idle connections above free slots (None): the most recently used connection is handed out first, and a
+        # new one is opened only when every open one is busy.
+        self._slots: asyncio.LifoQueue[Any] = asyncio.LifoQueue()
+        for _ in range(size):
+            self._slots.put_nowait(None)
+        self._closed = False
 
     def acquire(self) -> _Checkout:
-        """A pooled asyncpg connection for an `async with` block, given back at its end however it ends."""
-        return _Checkout(self._pool, self._timeout)
+        """A connection for an `async with` block, given back at its end however it ends."""
+        return _Checkout(self)
 
     def busy(self) -> int:
-        """How many connections are checked out now."""
-        return int(self._pool.get_size() - self._pool.get_idle_size())
+        """How many connections are checked out (or being opened) now."""
+        return self._size - self._slots.qsize()
+
+    async def _take(self) -> Any:
+        if self._closed:
+            raise ServiceUnavailable("the LRS is shutting down; retry later")
+        try:
+            slot = self._slots.get_nowait()
+        except asyncio.QueueEmpty:
+            try:
+                async with asyncio.timeout(self._timeout):
+                    slot = await self._slots.get()
+            except TimeoutError:
+                raise ServiceUnavailable(
+                    f"every database connection stayed busy for {self._timeout:g} s; retry later"
+                ) from None
+        if slot is not None and not slot.is_closed():
+            return slot
+        if slot is not None:
+            slot.terminate()
+        try:
+            return await self._connect()
+        except BaseException:
+            self._slots.put_nowait(None)
+            raise
+
+    async def _give_back(self, db: Any, reusable: bool) -> None:
+        if reusable and not self._closed and not db.is_closed():
+            if not db.is_in_transaction():
+                self._slots.put_nowait(db)
+                return
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await db.execute("ROLLBACK")
+                self._slots.put_nowait(db)
+                return
+            except BaseException as exc:
+                db.terminate()
+                self._slots.put_nowait(None)
+                if not isinstance(exc, Exception):  # a cancel goes on; a failed rollback only cost the connection
+                    raise
+                return
+        db.terminate()
+        self._slots.put_nowait(None)
+
+    async def open(self) -> None:
+        """Open the first connection, so a database that cannot be reached fails the start, not a request."""
+        async with self.acquire():
+            pass
 
     async def close(self) -> None:
-        """Close every connection, waiting for those checked out."""
-        await self._pool.close()
+        """Close the idle connections; those still checked out are closed as they come back."""
+        self._closed = True
+        while not self._slots.empty():
+            db = self._slots.get_nowait()
+            if db is not None:
+                await db.close()
+
+
+# Errors after which a connection is known to be idle: the database answered (or the request failed before or
+# after its queries).
+_CLEAN_ERRORS = (LRSError, asyncpg.PostgresError)
 
 
 class _Checkout:
-    __slots__ = ("_db", "_pool", "_timeout")
+    __slots__ = ("_db", "_pool")
 
-    def __init__(self, pool: Any, timeout: float) -> None:
+    def __init__(self, pool: RequestPool) -> None:
         self._pool = pool
-        self._timeout = timeout
         self._db: Any = None
 
     async def __aenter__(self) -> Any:
-        if self._pool.get_idle_size():  # the common case, without the timer: ~10 µs of a ~70 µs checkout
-            self._db = await self._pool.acquire()
-            return self._db
-        try:
-            async with asyncio.timeout(self._timeout):  # asyncpg's own timeout runs the wait as a task
-                self._db = await self._pool.acquire()
-        except TimeoutError:
-            raise ServiceUnavailable(
-                f"every database connection stayed busy for {self._timeout:g} s; retry later"
-            ) from None
+        self._db = await self._pool._take()
         return self._db
 
-    async def __aexit__(self, *exc: object) -> None:
-        await self._pool.release(self._db)
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+        await self._pool._give_back(self._db, exc is None or isinstance(exc, _CLEAN_ERRORS))
 
 
 async def make_pool(settings: Settings, url: str) -> RequestPool:
     """The request handlers' pool (ADR 0001), `2 * pool_size` connections at most."""
-    pool = await asyncpg.create_pool(
-        settings.asyncpg_url(url),
-        min_size=1,
-        max_size=2 * settings.pool_size,
-        reset=_reset,
-        server_settings=SESSION,
-    )
-    return RequestPool(pool, settings.pool_timeout)
+    target = settings.asyncpg_url(url)
+
+    async def connect() -> Any:
+        return await asyncpg.connect(target, server_settings=SESSION)
+
+    pool = RequestPool(connect, 2 * settings.pool_size, settings.pool_timeout)
+    await pool.open()
+    return pool
 
 
 def named_database(url: str, name: str) -> str:
