@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,34 @@ def process_tree(pid: int) -> list[psutil.Process]:
         return [root, *root.children(recursive=True)]
     except psutil.Error:
         return []
+
+
+def connection_owner(server_pid: int, port: int) -> Callable[[int], int | None]:
+    """Which of a server's processes serves the TCP connection from a client port (client.open_spread)."""
+
+    def owner(client_port: int) -> int | None:
+        for proc in process_tree(server_pid):
+            try:
+                connections = proc.net_connections(kind="tcp")
+            except psutil.Error:
+                continue
+            for c in connections:
+                if c.laddr and c.laddr.port == port and c.raddr and c.raddr.port == client_port:
+                    return int(proc.pid)
+        return None
+
+    return owner
+
+
+def bench_target(server: Server, key: str, secret: str, workers: int) -> sc.Target:
+    """The bench's target for a server it started: connections spread evenly over the server's workers."""
+    return sc.Target(
+        f"http://127.0.0.1:{server.port}/xapi",
+        key,
+        secret,
+        workers=workers,
+        owner=connection_owner(server.proc.pid, server.port),
+    )
 
 
 def rss_mb(pid: int) -> float:
@@ -310,7 +339,7 @@ async def main() -> None:
             args_ = [lrs_bin, "serve", "--port", str(port), "--workers", str(args.workers)]
             servers[size] = server = Server(args_, env, port, tmp / f"lrs-{size}.log")
             server.wait_ready("/xapi/about")
-            targets[size] = sc.Target(f"http://127.0.0.1:{server.port}/xapi", key, secret)
+            targets[size] = bench_target(server, key, secret, args.workers)
             meters[size] = CpuMeter(server.proc.pid, tmp / "db")
             report["sizes"][str(size)]["rss_start_mb"] = rss_mb(server.proc.pid)
         await asyncio.sleep(1)
@@ -373,7 +402,7 @@ async def main() -> None:
         )
         servers[0] = roof  # the roof, as size 0: stopped with the LRS servers if anything fails
         roof.wait_ready("/docs")
-        roof_target = sc.Target(f"http://127.0.0.1:{roof_port}/xapi", key, secret)
+        roof_target = bench_target(roof, key, secret, args.workers)
         row = await repeat(
             args.repeat,
             lambda: sc.post_batches(roof_target, pool, clients=8, size=100, duration=args.duration),

@@ -86,6 +86,43 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
 
 
+async def open_spread(
+    host: str, port: int, n: int, workers: int, owner: Callable[[int], int | None]
+) -> list[Connection]:
+    """`n` keep-alive connections spread evenly over the server's `workers` processes, as a round-robin load
+    balancer would spread them. Left to the kernel, each connection goes to whichever worker wakes first for the
+    accept: 10 of 16 connections on one worker in some runs, which moved every p50 with it. `owner(local_port)` names
+    the process serving the connection from that client port, None while none has accepted it. Connections that
+    would unbalance the spread are closed; if the spread cannot be reached the rest are taken as they come."""
+    shares = [n // workers + (1 if i < n % workers else 0) for i in range(workers)]
+    quota: dict[int, int] = {}  # connections still to keep, by worker process
+    kept: list[Connection] = []
+    spare: list[Connection] = []
+    for _ in range(8 * n):
+        if len(kept) == n:
+            break
+        conn = await Connection.open(host, port)
+        local_port = conn.writer.get_extra_info("sockname")[1]
+        pid = None
+        for _ in range(100):
+            pid = owner(local_port)
+            if pid is not None:
+                break
+            await asyncio.sleep(0.002)
+        if pid is not None and pid not in quota and len(quota) < workers:
+            quota[pid] = shares[len(quota)]
+        if pid in quota and quota[pid] > 0:
+            quota[pid] -= 1
+            kept.append(conn)
+        else:
+            spare.append(conn)
+    for conn in spare:
+        conn.close()
+    while len(kept) < n:
+        kept.append(await Connection.open(host, port))
+    return kept
+
+
 async def run_load(
     host: str,
     port: int,
@@ -95,16 +132,18 @@ async def run_load(
     duration: float | None = None,
     requests: int | None = None,
     ok: Callable[[int], bool] = lambda s: 200 <= s < 300,
+    connections: list[Connection] | None = None,
 ) -> Result:
-    """Drive `clients` connections; `make(i)` gives request i and how many units (statements) it carries.
-    Stops after `duration` seconds or `requests` requests, whichever comes first."""
+    """Drive `clients` connections (these, if given); `make(i)` gives request i and how many units (statements)
+    it carries. Stops after `duration` seconds or `requests` requests, whichever comes first."""
     result = Result()
     counter = 0
     stop_at = time.perf_counter() + duration if duration is not None else None
+    opened = list(connections or [])
 
     async def worker() -> None:
         nonlocal counter
-        conn = await Connection.open(host, port)
+        conn = opened.pop() if opened else await Connection.open(host, port)
         try:
             while True:
                 if requests is not None and counter >= requests:

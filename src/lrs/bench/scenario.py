@@ -14,7 +14,7 @@ from urllib.parse import quote, urlsplit
 
 import orjson
 
-from lrs.bench.client import Connection, Result, encode, run_load
+from lrs.bench.client import Connection, Result, encode, open_spread, run_load
 from lrs.generator import Generator
 
 
@@ -26,6 +26,10 @@ class Target:
     key: str
     secret: str
     version: str = "2.0.0"
+    # When the bench started the server: how many worker processes it runs, and which of its processes serves the
+    # connection from a client port (client.open_spread)
+    workers: int = 1
+    owner: Callable[[int], int | None] | None = None
 
     @property
     def host(self) -> str:
@@ -49,6 +53,14 @@ class Target:
         if extra:
             h.update(extra)
         return h
+
+
+async def load(t: Target, clients: int, make: Callable[[int], tuple[bytes, int]], *, duration: float) -> Result:
+    """Run a load on `clients` connections, spread evenly over the server's workers when they are known."""
+    connections = None
+    if t.owner is not None and t.workers > 1:
+        connections = await open_spread(t.host, t.port, clients, t.workers, t.owner)
+    return await run_load(t.host, t.port, clients, make, duration=duration, connections=connections)
 
 
 @dataclass(slots=True)
@@ -122,7 +134,7 @@ async def post_batches(t: Target, pool: StatementPool, *, clients: int, size: in
     def make(_: int) -> tuple[bytes, int]:
         return encode("POST", f"{t.path}/statements", t.host, headers, pool.batch(size)), size
 
-    result = await run_load(t.host, t.port, clients, make, duration=duration)
+    result = await load(t, clients, make, duration=duration)
     return summarise(f"POST {size}-statement batches", clients, result, "statements/s")
 
 
@@ -133,7 +145,7 @@ async def post_single(t: Target, pool: StatementPool, *, clients: int, duration:
     def make(_: int) -> tuple[bytes, int]:
         return encode("POST", f"{t.path}/statements", t.host, headers, pool.batch(1)[1:-1]), 1
 
-    result = await run_load(t.host, t.port, clients, make, duration=duration)
+    result = await load(t, clients, make, duration=duration)
     return summarise("POST single statement", clients, result, "statements/s")
 
 
@@ -193,7 +205,7 @@ async def get_scenario(
     def make(i: int) -> tuple[bytes, int]:
         return requests[i % len(requests)], 1
 
-    result = await run_load(t.host, t.port, clients, make, duration=duration)
+    result = await load(t, clients, make, duration=duration)
     # Page fullness, measured once per distinct request outside the timed run.
     conn = await Connection.open(t.host, t.port)
     try:
@@ -253,5 +265,5 @@ async def documents(t: Target, *, clients: int, duration: float) -> Row:
         body = orjson.dumps({"location": rng.randint(0, 1000), "suspend": "x" * rng.randint(10, 400)})
         return encode("PUT", target(i // 2 if i % 2 == 0 else 10**9 + i), t.host, put_headers, body), 1
 
-    result = await run_load(t.host, t.port, clients, make, duration=duration)
+    result = await load(t, clients, make, duration=duration)
     return summarise("State PUT/GET", clients, result, "requests/s")

@@ -35,6 +35,13 @@ statement = Table(
     Column("payload", Text, nullable=False),
 )
 Index("statement_stored_idx", statement.c.stored, statement.c.seq)
+# the pages of a `statements/read/mine` credential (C §4.2); imported statements have no credential
+Index(
+    "statement_credential_idx",
+    statement.c.credential_id,
+    statement.c.seq,
+    postgresql_where=statement.c.credential_id.isnot(None),
+)
 
 # Filter keys: one row per (key, statement), the key stored as a 128-bit BLAKE2b digest (store.statements.key_id)
 # of kind prefix + value: "a:" actor IFI, "o:" activity IRI,
