@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lrs.bench.report import growth, growth_markdown, markdown
+from lrs.bench.report import growth, growth_markdown, markdown, median_report
 
 
 def _row(scenario: str, p50: float, page: float | None = None) -> dict[str, Any]:
@@ -36,3 +36,25 @@ def test_one_store_size_has_no_growth() -> None:
     report = _report(("100000", [_row("GET a", 10.0, 40.0)]))
     assert growth(report) == []
     assert growth_markdown(report) == ""
+
+
+def test_several_runs_report_the_median_of_each_figure() -> None:
+    runs = [
+        _report(("100000", [_row("GET a", p50, page)]), ("1000000", [_row("GET a", 1.5 * p50, page + 20)]))
+        for p50, page in ((10.0, 40.0), (14.0, 40.0), (12.0, 40.0))
+    ]
+    for i, run in enumerate(runs):
+        run["roof"] = {"scenario": "roof", "unit": "statements/s", "per_second": [9.0, 3.0, 5.0][i]}
+    merged = median_report(runs)
+    (row,) = merged["sizes"]["100000"]["rows"]
+    assert row["scenario"] == "GET a" and row["p50_ms"] == 12.0 and row["mean_page"] == 40.0
+    assert merged["sizes"]["1000000"]["rows"][0]["p50_ms"] == 18.0
+    assert merged["roof"]["per_second"] == 5.0 and merged["roof"]["unit"] == "statements/s"
+    assert "| GET a | 12.0 | 18.0 | 1.50x | 40.0 -> 60.0 |" in growth_markdown(merged)
+
+
+def test_rows_are_matched_by_scenario_whatever_their_order() -> None:
+    a = _report(("100000", [_row("GET a", 10.0, 40.0), _row("GET b", 20.0, 50.0)]))
+    b = _report(("100000", [_row("GET b", 30.0, 50.0), _row("GET a", 12.0, 40.0)]))
+    rows = median_report([a, b])["sizes"]["100000"]["rows"]
+    assert [(r["scenario"], r["p50_ms"]) for r in rows] == [("GET a", 11.0), ("GET b", 25.0)]

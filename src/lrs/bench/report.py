@@ -1,7 +1,9 @@
-"""`python -m lrs.bench.report RESULT.json`: a benchmark result as the Markdown tables of docs/benchmarks.md."""
+"""`python -m lrs.bench.report RESULT.json [RESULT.json ...]`: benchmark results as the Markdown tables of
+docs/benchmarks.md; given several runs, each figure is their median."""
 
 from __future__ import annotations
 
+import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,8 +113,38 @@ def markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _median(values: list[Any]) -> Any:
+    """The median of numbers, or the first value of anything else (names, units)."""
+    if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return statistics.median(values)
+    return values[0]
+
+
+def _merge(items: list[Any]) -> Any:
+    """The items' median, key by key through dicts and position by position through lists of rows (rows are
+    matched by their scenario)."""
+    first = items[0]
+    if isinstance(first, dict):
+        return {k: _merge([i[k] for i in items if isinstance(i, dict) and k in i]) for k in first}
+    if isinstance(first, list) and all(isinstance(r, dict) and "scenario" in r for r in first):
+        merged = []
+        for row in first:
+            same = [next(r for r in rows if r["scenario"] == row["scenario"]) for rows in items]
+            merged.append(_merge(same))
+        return merged
+    return _median(items)
+
+
+def median_report(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several runs of the bench as one report whose every figure is the median of the runs' (issue 5: the targets
+    are judged on the median of three runs). Each figure is taken on its own, so a row's rate and its p50 may come
+    from different runs."""
+    merged: dict[str, Any] = _merge(reports)
+    return merged
+
+
 if __name__ == "__main__":
-    loaded = orjson.loads(Path(sys.argv[1]).read_bytes())
+    loaded = median_report([orjson.loads(Path(arg).read_bytes()) for arg in sys.argv[1:]])
     print(markdown(loaded))
     if growth(loaded):
         print()
