@@ -91,7 +91,7 @@ async def open_spread(
 ) -> list[Connection]:
     """`n` keep-alive connections spread evenly over the server's `workers` processes, as a round-robin load
     balancer would spread them. Left to the kernel, each connection goes to whichever worker wakes first for the
-    accept: 10 of 16 connections on one worker in some runs, which moved every p50 with it. `owner(local_port)` names
+    accept, nothing evens the split out, and every p50 moves with it. `owner(local_port)` names
     the process serving the connection from that client port, None while none has accepted it. Connections that
     would unbalance the spread are closed; if the spread cannot be reached the rest are taken as they come."""
     shares = [n // workers + (1 if i < n % workers else 0) for i in range(workers)]
