@@ -109,6 +109,18 @@ async def test_a_lost_connection_is_replaced(pool: RequestPool, db_conn: asyncpg
     assert pool.busy() == 0
 
 
+async def test_an_idle_connection_is_used_before_a_closed_ones_slot(pool: RequestPool) -> None:
+    """A connection closed on check-in frees its slot under the idle ones: the next checkout takes the idle
+    connection instead of opening another."""
+    first, second = pool.acquire(), pool.acquire()
+    kept = await pid(await first.__aenter__())
+    await second.__aenter__()
+    await first.__aexit__(None, None, None)  # idle
+    await second.__aexit__(RuntimeError, RuntimeError("mid-query"), None)  # closed: its slot is free
+    async with pool.acquire() as db:
+        assert await pid(db) == kept
+
+
 async def test_every_connection_busy_past_the_timeout_is_503_and_a_waiter_gets_the_next_one_back(
     pool: RequestPool,
 ) -> None:

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import warnings
+from collections import deque
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -159,6 +160,22 @@ def make_engine(settings: Settings, url: str) -> AsyncEngine:
     )
 
 
+class _Slots(asyncio.Queue[Any]):
+    """A queue of idle connections over free slots (None): connections come out last in, first out, and a slot
+    given back (its connection closed) goes under them all, so it is used only when no idle connection is left."""
+
+    _queue: deque[Any]  # asyncio.Queue's own storage, a deque
+
+    def _put(self, item: Any) -> None:
+        if item is None:
+            self._queue.appendleft(item)
+        else:
+            self._queue.append(item)
+
+    def _get(self) -> Any:
+        return self._queue.pop()
+
+
 class RequestPool:
     """The connections request handlers use (ADR 0001): plain asyncpg connections on a stack, at most `size`.
 
@@ -175,7 +192,7 @@ class RequestPool:
         self._timeout = timeout
         # Idle connections above free slots (None): the most recently used connection is handed out first, and a
         # new one is opened only when every open one is busy.
-        self._slots: asyncio.LifoQueue[Any] = asyncio.LifoQueue()
+        self._slots: _Slots = _Slots()
         for _ in range(size):
             self._slots.put_nowait(None)
         self._closed = False
