@@ -228,24 +228,26 @@ class RequestPool:
             self._slots.put_nowait(None)
             raise
 
-    async def _give_back(self, db: Any, reusable: bool) -> None:
-        if reusable and not self._closed and not db.is_closed():
-            if not db.is_in_transaction():
-                self._slots.put_nowait(db)
-                return
-            try:
-                async with asyncio.timeout(self._timeout):
-                    await db.execute("ROLLBACK")
-                self._slots.put_nowait(db)
-                return
-            except BaseException as exc:
-                db.terminate()
-                self._slots.put_nowait(None)
-                if not isinstance(exc, Exception):  # a cancel goes on; a failed rollback only cost the connection
-                    raise
-                return
+    def _discard(self, db: Any) -> None:
+        """Close a connection that cannot be reused and free its slot."""
         db.terminate()
         self._slots.put_nowait(None)
+
+    async def _give_back(self, db: Any, reusable: bool) -> None:
+        if reusable and not self._closed and not db.is_closed():
+            try:
+                if db.is_in_transaction():
+                    async with asyncio.timeout(self._timeout):
+                        await db.execute("ROLLBACK")
+            except Exception:
+                pass  # a failed rollback only costs the connection
+            except BaseException:
+                self._discard(db)  # a cancel goes on
+                raise
+            else:
+                self._slots.put_nowait(db)
+                return
+        self._discard(db)
 
     async def open(self) -> None:
         """Open the first connection, so a database that cannot be reached fails the start, not a request."""
