@@ -18,6 +18,7 @@ import pytest
 from fastapi import FastAPI
 
 from lrs.app import create_app
+from lrs.native import compiled, stale
 from lrs.settings import Settings
 from lrs.store.engine import migrate, named_database, start_embedded, stop_embedded
 
@@ -141,3 +142,16 @@ async def credential(app: FastAPI, db: asyncpg.Connection) -> Any:
         return made.key, secret
 
     return make
+
+
+def pytest_report_header() -> str:
+    """Say whether the statement path runs compiled by mypyc (setup.py, ADR 0010) or as Python."""
+    native = compiled()
+    return f"lrs statement path: {'compiled by mypyc: ' + ', '.join(native) if native else 'Python'}"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Refuse to test a compiled build older than its source: the edits would go untested."""
+    old = stale()
+    if old:
+        pytest.exit(f"{', '.join(old)}: the compiled module is older than its source; run `make install`", 2)

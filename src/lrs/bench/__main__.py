@@ -35,6 +35,7 @@ from lrs.bench import scenario as sc
 from lrs.bench.report import cpu, growth
 from lrs.generator import Generator
 from lrs.importer import import_file
+from lrs.native import compiled
 from lrs.settings import Settings
 from lrs.store.credentials import authority_for
 from lrs.store.engine import make_engine, migrate, named_database, start_embedded, stop_embedded
@@ -290,11 +291,13 @@ async def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     report: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).isoformat(),
-        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        # the statement path compiled by mypyc (setup.py, ADR 0010) or run as Python: the write rates depend on it
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0], "compiled": compiled()},
         "settings": vars(args) | {"out": str(args.out)},
         "sizes": {},
     }
     report["validation"] = validation_rate()
+    console.print(f"statement path: {'compiled by mypyc' if compiled() else 'Python (not compiled)'}")
     console.print(
         "validation of realistic 100-statement batches, one process: "
         + ", ".join(f"{k} {v:,.0f} statements/s" for k, v in report["validation"].items())
