@@ -187,7 +187,8 @@ def _bool_at(obj: dict[str, Any], key: str, path: str) -> None:
         _type_fail(f"{path}.{key}", "a boolean", obj[key])
 
 
-def _number_at(obj: dict[str, Any], key: str, path: str) -> float:
+def _number_at(obj: dict[str, Any], key: str, path: str) -> int | float:
+    # int | float, not float: compiled by mypyc (ADR 0010), a `float` return would turn 0 into 0.0 in messages
     v = obj[key]
     if type(v) is int:
         return v
