@@ -3,6 +3,10 @@
 A few actors own a large share of the statements (Zipf-like), activities form course/module/lesson/question
 trees with definitions of every interaction type, and the mix includes Groups, results, registrations,
 contextActivities, SubStatements, StatementRefs and voiding. Every statement is valid xAPI 1.0.3 and 2.0.
+
+An activity's definition is the same in every statement that carries it, as when it comes from a course package,
+until the activity is revised (REVISE: a new description, kept from then on); each revision changes the LRS's
+canonical definition once (D §2.4.4.1).
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ VERB_WEIGHTS = [20, 8, 25, 8, 4, 2, 5, 5, 5, 6, 2, 3, 1, 1, 1, 1, 1, 1, 1, 1]
 INTERACTIONS = ["true-false", "choice", "fill-in", "long-fill-in", "matching", "performance", "sequencing", "likert",
                 "numeric", "other"]  # fmt: skip
 HOME = "https://sso.example.com"
+REVISE = 0.002  # the chance that a statement's activity has just been revised (its description rewritten)
 WORDS = [
     "safety",
     "data",
@@ -92,6 +97,8 @@ class Generator:
         self.cum_course = list(itertools.accumulate(1.0 / (c + 1) ** 0.7 for c in range(courses)))
         self.registrations: dict[tuple[int, int], str] = {}
         self.recent: list[str] = []
+        self.revision: dict[str, int] = {}  # revisions of an activity so far, by IRI
+        self.descriptions: dict[tuple[str, int], str] = {}
         self.clock = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
     def _actor(self, i: int) -> dict[str, Any]:
@@ -121,6 +128,16 @@ class Generator:
             modules.append((f"{course_id}/m{m}", lessons))
         return {"id": course_id, "topic": topic, "modules": modules}
 
+    def _words(self, iri: str, k: int) -> str:
+        """An activity's description words: the same for every statement until the activity is revised."""
+        if self.rng.random() < REVISE:
+            self.revision[iri] = self.revision.get(iri, 0) + 1
+        key = (iri, self.revision.get(iri, 0))
+        text = self.descriptions.get(key)
+        if text is None:
+            text = self.descriptions[key] = " ".join(random.Random(f"{iri}#{key[1]}").choices(WORDS, k=k))
+        return text
+
     def _pick(self, cum: list[float]) -> int:
         return bisect.bisect_left(cum, self.rng.random() * cum[-1])
 
@@ -128,7 +145,7 @@ class Generator:
         kind = iri.rsplit("/", 1)[-1]
         d: dict[str, Any] = {
             "name": _lang(f"Question {iri.rsplit('/', 2)[-2]}"),
-            "description": _lang(f"A {kind} question about {self.rng.choice(WORDS)}"),
+            "description": _lang(f"A {kind} question about {self._words(iri, 1)}"),
             "type": "http://adlnet.gov/expapi/activities/cmi.interaction",
             "interactionType": kind,
         }
@@ -165,7 +182,7 @@ class Generator:
             "id": iri,
             "definition": {
                 "name": _lang(name),
-                "description": _lang(f"{name}: {' '.join(self.rng.choices(WORDS, k=12))}"),
+                "description": _lang(f"{name}: {self._words(iri, 12)}"),
                 "type": f"http://adlnet.gov/expapi/activities/{kind}",
                 "moreInfo": iri + "/info",
             },

@@ -43,3 +43,18 @@ def test_mix_is_realistic() -> None:
     assert {"choice", "matching", "performance", "sequencing", "likert", "numeric", "true-false"} <= types
     sizes = sorted(len(orjson.dumps(s)) for s in stmts)
     assert 1000 <= sizes[len(sizes) // 2] <= 3000
+
+
+def test_an_activity_keeps_its_definition_until_revised() -> None:
+    """As from a course package: the statements carrying an activity carry one definition, except after one of the
+    activity's rare revisions (REVISE), which the LRS then takes as the canonical one (D §2.4.4.1)."""
+    stmts = list(itertools.islice(Generator(seed=3), 20000))
+    by_iri: dict[str, list[bytes]] = collections.defaultdict(list)
+    for s in stmts:
+        obj = s["object"]
+        if obj.get("objectType", "Activity") == "Activity" and "definition" in obj:
+            by_iri[obj["id"]].append(orjson.dumps(obj["definition"]))
+    carried = sum(len(defs) for defs in by_iri.values())
+    changes = sum(sum(1 for a, b in itertools.pairwise(defs) if a != b) for defs in by_iri.values())
+    assert carried > 15000
+    assert 0 < changes < carried * 0.01  # revised now and then, the same otherwise
