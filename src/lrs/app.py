@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +18,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from lrs.auth import Authenticator
+from lrs.collector import settle_server
 from lrs.errors import LRSError, ServiceUnavailable
 from lrs.http import about, activities, activity_profile, agent_profile, agents, state, statements
 from lrs.http.alternate import AlternateRequestSyntax
@@ -117,8 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         pool = await make_pool(settings, url)
         app.state.runtime = Runtime(settings, engine, pool, Authenticator(verify), key, Appender(pool))
-        gc.collect()
-        gc.freeze()
+        settle_server()
         try:
             yield
         finally:

@@ -15,6 +15,7 @@ from typing import IO, Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lrs.collector import collect_between, settle_worker
 from lrs.errors import BadRequest, Conflict
 from lrs.store import statements as store
 from lrs.store.engine import driver
@@ -88,6 +89,7 @@ class Ready:
 
 def ready_chunk(lines: list[tuple[int, bytes]], version: Version, authority: dict[str, Any]) -> Ready:
     """Validate and prepare one chunk in a worker process, and build its append arguments."""
+    collect_between()  # the previous chunk is gone: the collection walks almost nothing (settle_worker)
     batch = prepare_chunk(lines, version, authority)
     return Ready(store.append_args(batch, [None] * len(batch)))
 
@@ -164,7 +166,10 @@ async def import_file(
         dispatched += 1
 
     failure: tuple[int, BaseException] | None = None
-    with path.open("rb") as stream, ProcessPoolExecutor(max_workers=PROCESSES, mp_context=spawn) as pool:
+    with (
+        path.open("rb") as stream,
+        ProcessPoolExecutor(max_workers=PROCESSES, mp_context=spawn, initializer=settle_worker) as pool,
+    ):
         try:
             for chunk in _chunks(stream, chunk_size):
                 pending.append(

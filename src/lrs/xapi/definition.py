@@ -23,23 +23,26 @@ def merge_definition(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[st
 def statement_definitions(stmt: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """Every (activity id, definition) a statement carries, in document order (object, context, SubStatement)."""
     found: list[tuple[str, dict[str, Any]]] = []
-
-    def visit_activity(act: Any) -> None:
-        if isinstance(act, dict) and act.get("objectType", "Activity") == "Activity":
-            definition = act.get("definition")
-            if isinstance(definition, dict) and definition:
-                found.append((act["id"], definition))
-
-    def visit(s: dict[str, Any]) -> None:
-        obj = s.get("object")
-        visit_activity(obj)
-        context = s.get("context")
-        if isinstance(context, dict):
-            for value in (context.get("contextActivities") or {}).values():
-                for act in value if isinstance(value, list) else (value,):
-                    visit_activity(act)
-        if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
-            visit(obj)
-
-    visit(stmt)
+    _visit(stmt, found)
     return found
+
+
+# Module functions, not closures: nested functions that call each other form a reference cycle per call, which only
+# the cyclic garbage collector frees; on `lrs import`'s workers that was a quarter of their CPU (docs/benchmarks.md).
+def _visit(s: dict[str, Any], found: list[tuple[str, dict[str, Any]]]) -> None:
+    obj = s.get("object")
+    _visit_activity(obj, found)
+    context = s.get("context")
+    if isinstance(context, dict):
+        for value in (context.get("contextActivities") or {}).values():
+            for act in value if isinstance(value, list) else (value,):
+                _visit_activity(act, found)
+    if isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+        _visit(obj, found)
+
+
+def _visit_activity(act: Any, found: list[tuple[str, dict[str, Any]]]) -> None:
+    if isinstance(act, dict) and act.get("objectType", "Activity") == "Activity":
+        definition = act.get("definition")
+        if isinstance(definition, dict) and definition:
+            found.append((act["id"], definition))
