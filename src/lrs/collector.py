@@ -1,8 +1,8 @@
-"""How lrs's processes run Python's cyclic garbage collector (docs/benchmarks.md, issue 5).
+"""How lrs's processes run Python's cyclic garbage collector (ADR 0011).
 
 The statement path makes no reference cycles, but the collector still walks the young objects every 700
 allocations, and a 100-statement request or a 5,000-statement import chunk allocates tens of thousands of dicts and
-lists. Measured: 10% of a server worker's CPU per statement in batch POSTs, 30% of an import worker's.
+lists. Measured: ~10% of a server worker's CPU per statement in batch POSTs, ~30% of an import worker's.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ def statement_definitions(stmt: dict[str, Any]) -> list[tuple[str, dict[str, Any
 
 
 # Module functions, not closures: nested functions that call each other form a reference cycle per call, which only
-# the cyclic garbage collector frees; on `lrs import`'s workers that was a quarter of their CPU (docs/benchmarks.md).
+# the cyclic garbage collector frees (ADR 0011).
 def _visit(s: dict[str, Any], found: list[tuple[str, dict[str, Any]]]) -> None:
     obj = s.get("object")
     _visit_activity(obj, found)
