@@ -15,6 +15,11 @@ def compiled() -> list[str]:
     return [name for name in NATIVE if _is_extension(importlib.import_module(name).__file__)]
 
 
+def source(name: str) -> Path:
+    """The Python source of a module of NATIVE: beside the file it was imported from, compiled or not."""
+    return Path(str(importlib.import_module(name).__file__)).parent / (name.rsplit(".", 1)[1] + ".py")
+
+
 def stale() -> list[str]:
     """The compiled modules whose Python source is newer than their build: edits the running code does not hold."""
     out = []
@@ -22,8 +27,8 @@ def stale() -> list[str]:
         built = importlib.import_module(name).__file__
         if built is None or not _is_extension(built):
             continue
-        source = Path(built).parent / (name.rsplit(".", 1)[1] + ".py")
-        if source.exists() and source.stat().st_mtime > Path(built).stat().st_mtime:
+        py = source(name)
+        if py.exists() and py.stat().st_mtime > Path(built).stat().st_mtime:
             out.append(name)
     return out
 

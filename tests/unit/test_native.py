@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from lrs.generator import Generator
-from lrs.native import NATIVE, compiled
+from lrs.native import NATIVE, compiled, source
 
 pytestmark = pytest.mark.skipif(not compiled(), reason="the statement path is installed as Python (LRS_PURE_PYTHON)")
 
@@ -91,10 +91,7 @@ print(json.dumps(outcomes(_corpus())))
 
 
 def test_compiled_and_source_agree() -> None:
-    sources = []
-    for name in NATIVE:
-        module = sys.modules.get(name) or __import__(name, fromlist=["_"])
-        sources.append((name, str(Path(str(module.__file__)).parent / (name.rsplit(".", 1)[1] + ".py"))))
+    sources = [(name, str(source(name))) for name in NATIVE]
     root = Path(__file__).parents[2]
     pure = subprocess.run(
         [sys.executable, "-c", _PURE, json.dumps(sources)], cwd=root, capture_output=True, text=True, check=True

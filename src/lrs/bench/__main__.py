@@ -297,7 +297,8 @@ async def main() -> None:
         "sizes": {},
     }
     report["validation"] = validation_rate()
-    console.print(f"statement path: {'compiled by mypyc' if compiled() else 'Python (not compiled)'}")
+    build = "compiled by mypyc" if report["machine"]["compiled"] else "Python (not compiled)"
+    console.print(f"statement path: {build}")
     console.print(
         "validation of realistic 100-statement batches, one process: "
         + ", ".join(f"{k} {v:,.0f} statements/s" for k, v in report["validation"].items())
