@@ -80,18 +80,14 @@ class Ready:
     that only flat lists cross the process boundary (the statements themselves stay there)."""
 
     args: list[Any]
-
-    @property
-    def count(self) -> int:
-        """How many statements the chunk holds (its lines less repeated ids)."""
-        return len(self.args[0])
+    count: int  # how many statements the chunk holds (its lines less repeated ids)
 
 
 def ready_chunk(lines: list[tuple[int, bytes]], version: Version, authority: dict[str, Any]) -> Ready:
     """Validate and prepare one chunk in a worker process, and build its append arguments."""
     collect_between()  # the previous chunk is gone: the collection walks almost nothing (settle_worker)
     batch = prepare_chunk(lines, version, authority)
-    return Ready(store.append_args(batch, [None] * len(batch)))
+    return Ready(store.append_args(batch, [None] * len(batch)), len(batch))
 
 
 # Chunks validated at once (one worker process each) and chunks being written at once (one connection each).

@@ -32,7 +32,7 @@ from lrs.xapi import formats
 from lrs.xapi.equivalence import equivalent
 from lrs.xapi.parameter import check_names
 from lrs.xapi.prepare import Prepared, prepare
-from lrs.xapi.signature import attachments_of, signature_hashes, verify_signature
+from lrs.xapi.signature import attachments_of, has_attachments, signature_hashes, verify_signature
 from lrs.xapi.validate import validate_batch, validate_statement
 from lrs.xapi.version import Version
 
@@ -65,6 +65,8 @@ async def _statements_body(request: Request, rt: Runtime) -> tuple[Any, Upload]:
 
 def _check_attachments(statements: list[dict[str, Any]], upload: Upload, version: Version, limit: int) -> None:
     """Match attachments to parts (C §1.5.2) and verify signatures (D §2.6); 400 naming the statement."""
+    if not upload.parts and not any(has_attachments(s) for s in statements):
+        return  # the common batch: nothing to match, and no signature to verify
     check_attachments(statements, set(upload.parts))
     for index, stmt in enumerate(statements):
         for sha2 in signature_hashes(stmt):

@@ -84,10 +84,14 @@ async def insert_statements(
     return outcome
 
 
+# The per-statement arrays go as text PostgreSQL parses in C: asyncpg's per-element encoding of lists cost more
+# than the rest of the call. The heads are joined by U+001E, which JSON text never holds unescaped (RFC 8259 §7).
 APPEND_SQL = (
-    "SELECT * FROM lrs_append($1, $2::uuid[], $3::bigint[], $4::bool[], $5::text[], $6::bool[], $7::text::int[], "
-    "$8::text::uuid[], $9::text::bool[], $10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text[], $15::jsonb[])"
+    "SELECT * FROM lrs_append($1, $2::text::uuid[], $3::text::bigint[], $4::text::bool[], "
+    "string_to_array($5::text, chr(30)), $6::text::bool[], $7::text::int[], $8::text::uuid[], $9::text::bool[], "
+    "$10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text[], $15::jsonb[])"
 )
+HEAD_SEPARATOR = "\x1e"
 
 
 def _inherit(fresh: Sequence[Prepared], keys_by_id: dict[str, dict[str, bool]]) -> None:
@@ -134,6 +138,11 @@ def _jsonb_text(definition: dict[str, Any]) -> str:
     return orjson.dumps(_without_nul(definition)).decode() if "\\u0000" in text else text
 
 
+def _bools(values: list[bool]) -> str:
+    """A bool[] literal."""
+    return "{" + ",".join(["t" if v else "f" for v in values]) + "}"
+
+
 def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) -> list[Any]:
     """The arguments of `lrs_append` after the lock key: statements, filter keys (with StatementRef inheritance
     inside the append), references, and the batch's merged activity definitions."""
@@ -163,16 +172,14 @@ def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) ->
         for iri, definition in p.definitions:
             definitions[iri] = merge_definition(definitions.get(iri), definition)
     return [
-        [p.id for p in fresh],
-        list(credentials),
-        [p.is_voiding for p in fresh],
-        [p.head.decode() for p in fresh],
-        [p.has_timestamp for p in fresh],
-        # The ~10 key rows per statement go as array literals PostgreSQL parses in C; asyncpg's per-element
-        # encoding of the same arrays cost more than the rest of the call's arguments together.
+        "{" + ",".join([p.id for p in fresh]) + "}",
+        "{" + ",".join(["NULL" if c is None else str(c) for c in credentials]) + "}",
+        _bools([p.is_voiding for p in fresh]),
+        HEAD_SEPARATOR.join([p.head.decode() for p in fresh]),
+        _bools([p.has_timestamp for p in fresh]),
         "{" + ",".join(map(str, key_ix)) + "}",
         "{" + ",".join(keys) + "}",
-        "{" + ",".join("t" if m else "f" for m in mains) + "}",
+        _bools(mains),
         root_ix,
         roots,
         ref_ix,

@@ -31,6 +31,16 @@ ALGORITHMS = ("RS256", "RS384", "RS512")
 _jws = jwt.PyJWS()
 
 
+def has_attachments(stmt: Any) -> bool:
+    """Whether a statement or its SubStatement declares attachments (D §2.4.11), without walking them."""
+    if not isinstance(stmt, dict):
+        return False
+    if "attachments" in stmt:
+        return True
+    obj = stmt.get("object")
+    return isinstance(obj, dict) and "attachments" in obj
+
+
 def attachments_of(stmt: Any) -> Iterator[tuple[str, dict[str, Any]]]:
     """The Attachment objects of a statement and of its SubStatement, with their JSON paths (D §2.4.11)."""
     if not isinstance(stmt, dict):
