@@ -119,10 +119,11 @@ def literal(value: object) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+@pytest.mark.parametrize("joined", [True, False], ids=["joined", "apart"])
 @pytest.mark.parametrize("name", [*sorted(QUERIES), "mine"])
-async def test_page_query_is_an_index_range(name: str, filled: int, db_conn: asyncpg.Connection) -> None:
+async def test_page_query_is_an_index_range(name: str, joined: bool, filled: int, db_conn: asyncpg.Connection) -> None:
     query = StatementQuery(credential_id=MINE[0]) if name == "mine" else QUERIES[name]
-    sql, args = page_sql(query, 10, None if name == "first page" else filled)
+    sql, args = page_sql(query, 10, None if name == "first page" else filled, joined=joined)
     # The plan the app runs: a prepared statement's generic plan (SESSION), the same whatever the parameters. An
     # EXPLAIN of the query with its parameters would plan for their values instead.
     async with db_conn.transaction():

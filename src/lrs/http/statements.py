@@ -255,23 +255,20 @@ async def get_statements(request: Request) -> Response:
         return await _get_one(request, rt, q, languages)
     limit = page_size(q, rt.settings.page_size, rt.settings.max_page_size)
     async with rt.pool.acquire() as db:
-        page = await store.find_statements(db, q, limit)
+        # exact, without attachments: the stored texts as they are (D §2.2 immutability), joined by PostgreSQL
+        page = await store.find_statements(db, q, limit, joined=q.format == "exact" and not q.attachments)
     definitions = await _definitions(rt, q, page.payloads)
     more = ""
     if page.has_more and page.last_seq is not None:
         token = cursor.encode(with_position(q, page.last_seq, page.bound), rt.more_key, rt.settings.more_ttl_seconds)
         more = f"{request.scope.get('root_path', '')}{PATH}?more={token}"
-    body = (
-        b'{"statements":['
-        + ",".join(
-            page.payloads  # exact: the stored text as it is (D §2.2 immutability)
-            if q.format == "exact"
-            else (_render(p, q, definitions, languages) for p in page.payloads)
-        ).encode()
-        + b'],"more":'
-        + orjson.dumps(more)
-        + b"}"
-    )
+    if page.joined is not None:
+        statements = page.joined
+    elif q.format == "exact":
+        statements = ",".join(page.payloads).encode()  # the stored texts as they are (D §2.2 immutability)
+    else:
+        statements = ",".join(_render(p, q, definitions, languages) for p in page.payloads).encode()
+    body = b'{"statements":[' + statements + b'],"more":' + orjson.dumps(more) + b"}"
     headers = {CONSISTENT_THROUGH: iso(page.consistent_through)}
     if page.last_stored is not None:
         headers["Last-Modified"] = http_date(page.last_stored)

@@ -340,9 +340,11 @@ async def activity_definitions(db: asyncpg.Connection, iris: Sequence[str]) -> d
 
 @dataclass(slots=True)
 class Page:
-    """A page of statements with what the `more` link and the headers need."""
+    """A page of statements with what the `more` link and the headers need: the statements either each apart
+    (`payloads`) or already joined by commas as the UTF-8 of a JSON array's inside (`joined`)."""
 
     payloads: list[str]
+    joined: bytes | None
     last_seq: int | None
     has_more: bool
     bound: int
@@ -350,10 +352,11 @@ class Page:
     last_stored: dt.datetime | None
 
 
-async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int) -> Page:
+async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int, *, joined: bool = False) -> Page:
     """A page of statements matching `q` (C §2.1.3): driven by one filter-key index range, newest first
-    unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot."""
-    sql, args = page_sql(q, limit, q.bound)
+    unless ascending; voided statements excluded; `bound` pins the page set to the first page's snapshot.
+    `joined` asks for the statements as one comma-joined UTF-8 text instead of each apart."""
+    sql, args = page_sql(q, limit, q.bound, joined=joined)
     row = await db.fetchrow(sql, *args)
     seqs: list[int] = row["seqs"] or []
     has_more = len(seqs) > limit
@@ -364,7 +367,8 @@ async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int)
         # not in the set these pages show, whatever has become visible since.
         ct = min(ct, consistent_instant(None, row["bound_stored"]))
     return Page(
-        payloads=(row["payloads"] or [])[:limit],
+        payloads=[] if joined else (row["payloads"] or [])[:limit],
+        joined=(row["joined"] or b"") if joined else None,
         last_seq=int(seqs[:limit][-1]) if seqs else None,
         has_more=has_more,
         bound=q.bound if q.bound is not None else int(row["top_seq"]),
@@ -373,13 +377,15 @@ async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int)
     )
 
 
-def page_sql(q: StatementQuery, limit: int, bound: int | None) -> tuple[str, list[Any]]:
+def page_sql(q: StatementQuery, limit: int, bound: int | None, *, joined: bool = False) -> tuple[str, list[Any]]:
     """The one query of a page (ADR 0002): an index range on the most selective filter key ordered by seq, the
     other filters and voiding probed per row, so its cost follows the page, not the store. The rows come back
     as arrays in one row: PostgreSQL sends them at once and asyncpg decodes one message instead of a hundred
     trickling in (a third of the client CPU, docs/benchmarks.md); the aggregates use the index order, no sort.
     With the rows come HEAD_COLUMNS of the same snapshot; without a `bound` (a first page) the page is bounded
-    by that snapshot's newest statement, which the `more` link then carries."""
+    by that snapshot's newest statement, which the `more` link then carries. `joined` returns the page's
+    statements as one comma-joined bytea instead of an array of texts: PostgreSQL sends one value, and the client
+    neither decodes a hundred texts nor encodes them again (docs/benchmarks.md)."""
     args: list[Any] = []
 
     def arg(value: Any) -> str:
@@ -439,13 +445,21 @@ def page_sql(q: StatementQuery, limit: int, bound: int | None) -> tuple[str, lis
         if bound is not None
         else "NULL::timestamptz AS bound_stored"
     )
+    # The one row beyond the page tells whether there is more; a joined page leaves it out of the text by its
+    # position (row_number follows the index order: no sort).
+    number = f", row_number() OVER (ORDER BY {order_col} {direction}) AS n" if joined else ""
     rows = (
-        f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
+        f"SELECT s.seq, s.payload, s.stored{number} FROM {source} WHERE {' AND '.join(where)} "
         f"ORDER BY {order_col} {direction} LIMIT {arg(limit + 1)}"
     )
+    payloads = (
+        f"convert_to(string_agg(p.payload, ',' ORDER BY p.seq {direction}) FILTER (WHERE p.n <= {arg(limit)}), "
+        "'UTF8') AS joined"
+        if joined
+        else f"array_agg(p.payload ORDER BY p.seq {direction}) AS payloads"
+    )
     sql = (
-        f"WITH {TOP} SELECT array_agg(p.seq ORDER BY p.seq {direction}) AS seqs, "
-        f"array_agg(p.payload ORDER BY p.seq {direction}) AS payloads, "
+        f"WITH {TOP} SELECT array_agg(p.seq ORDER BY p.seq {direction}) AS seqs, {payloads}, "
         f"array_agg(p.stored ORDER BY p.seq {direction}) AS stored, {HEAD_COLUMNS}, {bound_stored} FROM ({rows}) p"
     )
     return sql, args
