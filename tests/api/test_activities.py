@@ -95,3 +95,17 @@ async def test_any_valid_credential_may_ask(app: FastAPI, db: asyncpg.Connection
             assert (await c.get("/activities", params={"activityId": IRI})).status_code == 200
     async with XAPI(app, auth=("nobody", "wrong")) as c:
         assert (await c.get("/activities", params={"activityId": IRI})).status_code == 401
+
+
+async def test_definitions_with_array_syntax_in_their_text_are_kept_exactly(client: XAPI) -> None:
+    """C §2.5: the canonical definition keeps every character; the append sends definitions and IRIs as quoted
+    array literals, so quotes, backslashes, braces, commas and the word NULL must all survive."""
+    tricky = 'q"uote \\back\\\\slash {brace,comma} NULL \\u0041 \n tab\t é 😀'
+    iri = "http://example.com/act?x=a,b&y=NULL"
+    definition = {"name": {"en-US": tricky}, "extensions": {"http://example.com/e": {"k": [tricky, None, "NULL"]}}}
+    batch = [with_definition(iri, definition), with_definition(IRI + "/plain", {"name": {"en-US": "NULL"}})]
+    assert (await client.post("/statements", json=batch)).status_code == 200
+    r = await client.get("/activities", params={"activityId": iri})
+    assert r.json() == {"objectType": "Activity", "id": iri, "definition": definition}
+    r = await client.get("/activities", params={"activityId": IRI + "/plain"})
+    assert r.json()["definition"] == {"name": {"en-US": "NULL"}}

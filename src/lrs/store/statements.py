@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import functools
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,7 +89,7 @@ async def insert_statements(
 APPEND_SQL = (
     "SELECT * FROM lrs_append($1, $2::text::uuid[], $3::text::bigint[], $4::text::bool[], "
     "string_to_array($5::text, chr(30)), $6::text::bool[], $7::text::int[], $8::text::uuid[], $9::text::bool[], "
-    "$10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text[], $15::jsonb[])"
+    "$10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text::text[], $15::text::jsonb[])"
 )
 HEAD_SEPARATOR = "\x1e"
 
@@ -143,25 +143,34 @@ def _bools(values: list[bool]) -> str:
     return "{" + ",".join(["t" if v else "f" for v in values]) + "}"
 
 
+def _texts(values: Iterable[str]) -> str:
+    """An array literal of texts, each quoted."""
+    return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
+
+
 def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) -> list[Any]:
     """The arguments of `lrs_append` after the lock key: statements, filter keys (with StatementRef inheritance
     inside the append), references, and the batch's merged activity definitions."""
     by_id = {p.id: p for p in fresh}
-    keys_by_id = {p.id: {key_id(k): m for k, m in p.keys.items()} for p in fresh}
-    _inherit(fresh, keys_by_id)
-    key_ix: list[int] = []
+    keys_of: list[dict[str, bool]] = [p.keys for p in fresh]
+    if any(p.ref_target in by_id for p in fresh if p.ref_target is not None):
+        keys_by_id = {p.id: dict(p.keys) for p in fresh}
+        _inherit(fresh, keys_by_id)
+        keys_of = [keys_by_id[p.id] for p in fresh]
+    # The ~10 key rows per statement go as array literals, built a statement at a time.
+    key_ix: list[str] = []
     keys: list[str] = []
-    mains: list[bool] = []
+    mains: list[str] = []
     root_ix: list[int] = []
     roots: list[str] = []
     ref_ix: list[int] = []
     refs: list[str] = []
     definitions: dict[str, dict[str, Any]] = {}
-    for ix, p in enumerate(fresh, 1):
-        for k, m in keys_by_id[p.id].items():
-            key_ix.append(ix)
-            keys.append(k)
-            mains.append(m)
+    for ix, (p, mine) in enumerate(zip(fresh, keys_of, strict=True), 1):
+        if mine:
+            key_ix.append(",".join([str(ix)] * len(mine)))
+            keys.append(",".join(map(key_id, mine)))
+            mains.append(",".join(["t" if m else "f" for m in mine.values()]))
         if p.ref_target is not None:
             ref_ix.append(ix)
             refs.append(p.ref_target)
@@ -177,15 +186,15 @@ def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) ->
         _bools([p.is_voiding for p in fresh]),
         HEAD_SEPARATOR.join([p.head.decode() for p in fresh]),
         _bools([p.has_timestamp for p in fresh]),
-        "{" + ",".join(map(str, key_ix)) + "}",
+        "{" + ",".join(key_ix) + "}",
         "{" + ",".join(keys) + "}",
-        _bools(mains),
+        "{" + ",".join(mains) + "}",
         root_ix,
         roots,
         ref_ix,
         refs,
-        list(definitions),
-        [_jsonb_text(d) for d in definitions.values()],
+        _texts(definitions),
+        _texts([_jsonb_text(d) for d in definitions.values()]),
     ]
 
 
