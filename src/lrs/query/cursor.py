@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import time
 
@@ -19,7 +18,7 @@ def encode(q: StatementQuery, key: bytes, ttl_seconds: int, now: float | None = 
     """A URL-safe token for `q`, valid for ttl_seconds (at least 24 h per D §2.5)."""
     expires = int((now if now is not None else time.time()) + ttl_seconds)
     body = orjson.dumps([expires, as_mapping(q)])
-    mac = hmac.new(key, body, hashlib.sha256).digest()[:_MAC_BYTES]
+    mac = hmac.digest(key, body, "sha256")[:_MAC_BYTES]  # one-shot: the same bytes, half the cost
     return base64.urlsafe_b64encode(mac + body).rstrip(b"=").decode()
 
 
@@ -30,7 +29,7 @@ def decode(token: str, key: bytes, now: float | None = None) -> StatementQuery:
     except (ValueError, TypeError):
         raise BadRequest("the 'more' token is malformed") from None
     mac, body = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
-    if not hmac.compare_digest(mac, hmac.new(key, body, hashlib.sha256).digest()[:_MAC_BYTES]):
+    if not hmac.compare_digest(mac, hmac.digest(key, body, "sha256")[:_MAC_BYTES]):
         raise BadRequest("the 'more' token is not valid for this LRS")
     expires, data = orjson.loads(body)
     if (now if now is not None else time.time()) > expires:
