@@ -259,3 +259,19 @@ async def test_head_is_get_without_body(client: XAPI, db: asyncpg.Connection) ->
     r = await client.head("/statements")
     assert r.status_code == 200 and r.content == b""
     assert int(r.headers["content-length"]) > 0
+
+
+async def test_a_page_cut_before_the_statement_beyond_it_keeps_multibyte_text(
+    client: XAPI, db: asyncpg.Connection
+) -> None:
+    """D §2.2, C §2.1.3: a page holds exactly `limit` statements, each as stored, when the statement beyond the
+    page (fetched to know there is more) and those in it are written in multi-byte UTF-8."""
+    texts = ["é" * 7, "日本語のテキスト", "emoji 😀😀 and ,commas, }braces{", '\\u0041 \\" quote']
+    sent = [with_id(statement(result={"response": t})) for t in texts]
+    await post(client, *sent)
+    r = await client.get("/statements", params={"limit": 3})
+    page = r.json()
+    assert [s["result"]["response"] for s in page["statements"]] == list(reversed(texts))[:3]
+    assert page["more"]
+    rest = (await client.get(page["more"].removeprefix("/xapi"))).json()
+    assert [s["result"]["response"] for s in rest["statements"]] == [texts[0]]

@@ -377,13 +377,18 @@ async def find_statements(db: asyncpg.Connection, q: StatementQuery, limit: int,
         ct = min(ct, consistent_instant(None, row["bound_stored"]))
     return Page(
         payloads=[] if joined else (row["payloads"] or [])[:limit],
-        joined=(row["joined"] or b"") if joined else None,
+        joined=_without_beyond(row["joined"] or b"", row["beyond"]) if joined else None,
         last_seq=int(seqs[:limit][-1]) if seqs else None,
         has_more=has_more,
         bound=q.bound if q.bound is not None else int(row["top_seq"]),
         consistent_through=ct,
         last_stored=max(stored, default=None),
     )
+
+
+def _without_beyond(joined: bytes, beyond: int | None) -> bytes:
+    """A joined page without the statement beyond it (`beyond` bytes and their comma), when there is one."""
+    return joined if beyond is None else joined[: len(joined) - beyond - 1]
 
 
 def page_sql(q: StatementQuery, limit: int, bound: int | None, *, joined: bool = False) -> tuple[str, list[Any]]:
@@ -454,16 +459,15 @@ def page_sql(q: StatementQuery, limit: int, bound: int | None, *, joined: bool =
         if bound is not None
         else "NULL::timestamptz AS bound_stored"
     )
-    # The one row beyond the page tells whether there is more; a joined page leaves it out of the text by its
-    # position (row_number follows the index order: no sort).
-    number = f", row_number() OVER (ORDER BY {order_col} {direction}) AS n" if joined else ""
     rows = (
-        f"SELECT s.seq, s.payload, s.stored{number} FROM {source} WHERE {' AND '.join(where)} "
+        f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
         f"ORDER BY {order_col} {direction} LIMIT {arg(limit + 1)}"
     )
+    # The row beyond the page tells whether there is more; a joined page is cut before it by its length.
     payloads = (
-        f"convert_to(string_agg(p.payload, ',' ORDER BY p.seq {direction}) FILTER (WHERE p.n <= {arg(limit)}), "
-        "'UTF8') AS joined"
+        f"convert_to(string_agg(p.payload, ',' ORDER BY p.seq {direction}), 'UTF8') AS joined, "
+        f"(array_agg(octet_length(convert_to(p.payload, 'UTF8')) ORDER BY p.seq {direction}))[{arg(limit + 1)}] "
+        "AS beyond"
         if joined
         else f"array_agg(p.payload ORDER BY p.seq {direction}) AS payloads"
     )
