@@ -86,12 +86,12 @@ async def insert_statements(
 
 # The per-statement arrays go as text PostgreSQL parses in C: asyncpg's per-element encoding of lists cost more
 # than the rest of the call. The heads are joined by U+001E, which JSON text never holds unescaped (RFC 8259 §7).
+HEAD_SEPARATOR = "\x1e"
 APPEND_SQL = (
     "SELECT * FROM lrs_append($1, $2::text::uuid[], $3::text::bigint[], $4::text::bool[], "
-    "string_to_array($5::text, chr(30)), $6::text::bool[], $7::text::int[], $8::text::uuid[], $9::text::bool[], "
-    "$10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text::text[], $15::text::jsonb[])"
+    f"string_to_array($5::text, chr({ord(HEAD_SEPARATOR)})), $6::text::bool[], $7::text::int[], $8::text::uuid[], "
+    "$9::text::bool[], $10::int[], $11::uuid[], $12::int[], $13::uuid[], $14::text::text[], $15::text::jsonb[])"
 )
-HEAD_SEPARATOR = "\x1e"
 
 
 def _inherit(fresh: Sequence[Prepared], keys_by_id: dict[str, dict[str, bool]]) -> None:
@@ -138,14 +138,19 @@ def _jsonb_text(definition: dict[str, Any]) -> str:
     return orjson.dumps(_without_nul(definition)).decode() if "\\u0000" in text else text
 
 
-def _bools(values: list[bool]) -> str:
-    """A bool[] literal."""
-    return "{" + ",".join(["t" if v else "f" for v in values]) + "}"
+def _array(elements: Iterable[str]) -> str:
+    """An array literal of elements already in literal form."""
+    return "{" + ",".join(elements) + "}"
+
+
+def _flags(values: Iterable[bool]) -> list[str]:
+    """Bools as the elements of a bool[] literal."""
+    return ["t" if v else "f" for v in values]
 
 
 def _texts(values: Iterable[str]) -> str:
     """An array literal of texts, each quoted."""
-    return "{" + ",".join(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values]) + "}"
+    return _array(['"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values])
 
 
 def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) -> list[Any]:
@@ -170,7 +175,7 @@ def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) ->
         if mine:
             key_ix.append(",".join([str(ix)] * len(mine)))
             keys.append(",".join(map(key_id, mine)))
-            mains.append(",".join(["t" if m else "f" for m in mine.values()]))
+            mains.append(",".join(_flags(mine.values())))
         if p.ref_target is not None:
             ref_ix.append(ix)
             refs.append(p.ref_target)
@@ -181,14 +186,14 @@ def append_args(fresh: Sequence[Prepared], credentials: Sequence[int | None]) ->
         for iri, definition in p.definitions:
             definitions[iri] = merge_definition(definitions.get(iri), definition)
     return [
-        "{" + ",".join([p.id for p in fresh]) + "}",
-        "{" + ",".join(["NULL" if c is None else str(c) for c in credentials]) + "}",
-        _bools([p.is_voiding for p in fresh]),
+        _array([p.id for p in fresh]),
+        _array(["NULL" if c is None else str(c) for c in credentials]),
+        _array(_flags(p.is_voiding for p in fresh)),
         HEAD_SEPARATOR.join([p.head.decode() for p in fresh]),
-        _bools([p.has_timestamp for p in fresh]),
-        "{" + ",".join(key_ix) + "}",
-        "{" + ",".join(keys) + "}",
-        "{" + ",".join(mains) + "}",
+        _array(_flags(p.has_timestamp for p in fresh)),
+        _array(key_ix),
+        _array(keys),
+        _array(mains),
         root_ix,
         roots,
         ref_ix,
@@ -459,15 +464,16 @@ def page_sql(q: StatementQuery, limit: int, bound: int | None, *, joined: bool =
         if bound is not None
         else "NULL::timestamptz AS bound_stored"
     )
+    # A joined page reads each payload as UTF-8 bytes, once: the row's text and its length in the join.
+    payload = "convert_to(s.payload, 'UTF8') AS payload" if joined else "s.payload"
     rows = (
-        f"SELECT s.seq, s.payload, s.stored FROM {source} WHERE {' AND '.join(where)} "
+        f"SELECT s.seq, {payload}, s.stored FROM {source} WHERE {' AND '.join(where)} "
         f"ORDER BY {order_col} {direction} LIMIT {arg(limit + 1)}"
     )
     # The row beyond the page tells whether there is more; a joined page is cut before it by its length.
     payloads = (
-        f"convert_to(string_agg(p.payload, ',' ORDER BY p.seq {direction}), 'UTF8') AS joined, "
-        f"(array_agg(octet_length(convert_to(p.payload, 'UTF8')) ORDER BY p.seq {direction}))[{arg(limit + 1)}] "
-        "AS beyond"
+        f"string_agg(p.payload, ','::bytea ORDER BY p.seq {direction}) AS joined, "
+        f"(array_agg(octet_length(p.payload) ORDER BY p.seq {direction}))[{arg(limit + 1)}] AS beyond"
         if joined
         else f"array_agg(p.payload ORDER BY p.seq {direction}) AS payloads"
     )
