@@ -1,5 +1,6 @@
 """The migrations go down to an empty database and up again, on a scratch database of the test server; 0006 swaps
-the order of the clock and the range in `lrs_append`'s reservation and back (ADR 0002)."""
+the order of the clock and the range in `lrs_append`'s reservation and back, 0008 adds and removes the wait for
+the writer before (ADR 0002)."""
 
 from __future__ import annotations
 
@@ -55,6 +56,18 @@ async def test_migrations_go_down_and_up_again(scratch: str) -> None:
     body = await _append_body(scratch)
     # the range is published before the clock is read
     assert body.index("PERFORM setval('lrs_reserved_seq'") < body.index("clock_timestamp()")
+    # 0008: a writer waits for the writer before it, the range's start published before its end
+    assert body.index("PERFORM setval('lrs_reserved_start'") < body.index("PERFORM setval('lrs_reserved_seq'")
+    await _in_thread(_downgrade, scratch, "0007")
+    body = await _append_body(scratch)
+    assert "lrs_reserved_start" not in body and "lrs_writers_below(first_seq)" in body
+    conn = await asyncpg.connect(scratch)
+    try:
+        assert await conn.fetchval("SELECT to_regclass('lrs_reserved_start') IS NULL")
+        idle_at = await conn.fetchval("SELECT pg_get_functiondef('lrs_idle_at(bigint)'::regprocedure)")
+        assert "lrs_reserved_start" not in idle_at
+    finally:
+        await conn.close()
     await _in_thread(_downgrade, scratch, "0005")
     body = await _append_body(scratch)
     assert body.index("clock_timestamp()") < body.index("PERFORM setval('lrs_reserved_seq'")

@@ -211,3 +211,42 @@ async def test_locks_that_cannot_be_released_go_with_the_session(db: asyncpg.Con
             raise AssertionError("the writer's lock is still held")
     finally:
         await writer.close()
+
+
+async def test_a_writer_after_a_rolled_back_one_waits_for_the_writers_below_it(
+    db: asyncpg.Connection, database_url: str
+) -> None:
+    """ADR 0002 step 4 (migration 0008): a writer waits for the writer just before it, and when that one rolled
+    back, perhaps before its own wait, for every writer below it. lrs_idle_at reasons the same way: a writer in
+    flight below a rolled-back range keeps the head busy (C §2.1.3 Consistent-Through)."""
+
+    def args() -> list[Any]:
+        batch = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
+        return [WRITE_LOCK, *append_args(batch, [None])]
+
+    first, second, third = [await asyncpg.connect(database_url) for _ in range(3)]
+    try:
+        opened = first.transaction()
+        await opened.start()
+        low = await first.fetchrow(APPEND_SQL, *args())  # reserved and inserted, not committed: in flight
+        assert (await db.fetchrow(HEAD_SQL))["idle"] is None  # the newest range's writer is in flight
+
+        await second.execute("SET statement_timeout = 300")
+        with contextlib.suppress(asyncpg.QueryCanceledError):
+            # waits for `first`, and is cancelled while it waits: it rolls back without having waited it out
+            await second.fetchrow(APPEND_SQL, *args())
+            raise AssertionError("the second append should have waited for the first and been cancelled")
+        assert (await db.fetchrow(HEAD_SQL))["idle"] is None  # `first` is still in flight below the rolled-back range
+
+        third_args = args()
+        later = asyncio.create_task(third.fetchrow(APPEND_SQL, *third_args))
+        await asyncio.sleep(0.5)
+        assert not later.done()  # the writer before it rolled back: it waits for `first`, found in pg_locks
+        await opened.commit()
+        high = await asyncio.wait_for(later, timeout=10)
+        assert high["first_seq"] > low["first_seq"]
+        assert await db.fetchval("SELECT count(*) FROM statement") == 2
+        assert (await db.fetchrow(HEAD_SQL))["idle"] is not None  # nothing in flight any more
+    finally:
+        for conn in (first, second, third):
+            await conn.close()
