@@ -25,8 +25,8 @@ IDLE_AT = "lrs_idle_at(bigint)"
 # ADR 0002 step 4: a writer waited for every lower marker it found in pg_locks. Reading pg_locks copies the whole
 # lock table under all of its partition locks, ~0.1-0.2 ms of PostgreSQL's CPU per append (docs/benchmarks.md).
 # Now each reservation also records its range's start (`lrs_reserved_start`), and a writer waits for the writer
-# just before it. Once that writer has committed, every writer below it had ended: it waited for them before its
-# commit. Only when it rolled back (maybe before its own wait) does pg_locks decide, as before.
+# just before it. Once the statement just below its range has committed, every writer below had ended: that
+# statement's writer waited for them before its commit. Otherwise pg_locks decides, as before.
 _DECLARE = """          below bigint;
 """
 _DECLARE_PREV = """          below bigint;
@@ -50,8 +50,11 @@ _WAIT_ALL = """          FOR below IN SELECT lrs_writers_below(first_seq) LOOP
 _WAIT_PREV = f"""          IF prev > 0 THEN
             PERFORM pg_advisory_xact_lock_shared({MARK} + prev);  -- returns once the writer before has ended
           END IF;
-          -- committed, it had waited for every writer below it; rolled back, it may not have
-          IF prev = 0 OR NOT EXISTS (SELECT 1 FROM statement WHERE seq = prev) THEN
+          -- The statement just below this range tells: committed, its writer had waited for every writer below it
+          -- (whatever body of this function it ran). Not there: that writer rolled back, maybe before its own
+          -- wait, or `prev` was not its range (a writer of the body before 0008, in flight at the upgrade, or a
+          -- reservation cancelled between its two setvals).
+          IF NOT EXISTS (SELECT 1 FROM statement WHERE seq = first_seq - 1) THEN
             FOR below IN SELECT lrs_writers_below(first_seq) LOOP
               PERFORM pg_advisory_xact_lock_shared(below);  -- returns once that writer has ended
             END LOOP;
@@ -60,8 +63,9 @@ _WAIT_PREV = f"""          IF prev > 0 THEN
 
 # lrs_idle_at (0006): with a range reserved beyond the caller's snapshot, it asked pg_locks whether any writer up
 # to the last reserved seq was in flight. The last range's start tells it the same at the cost of a lock probe,
-# as long as that writer committed. The start is read after the end, and published before it, so a start at or
-# below the end read is that range's own.
+# once the last reserved statement has committed. The start is read after the end, and published before it, so a
+# start at or below the end read is that range's own, unless its writer ran the body before 0008 (then the probe
+# may pass, and the statement's absence sends it to pg_locks).
 _IDLE_DECLARE = """          reserved bigint;
 """
 _IDLE_DECLARE_LAST = """          reserved bigint;
@@ -75,7 +79,8 @@ _IDLE_LAST = f"""          last := (SELECT last_value FROM lrs_reserved_start); 
           IF last > reserved OR NOT pg_try_advisory_xact_lock_shared({MARK} + last) THEN
             RETURN NULL;  -- a writer is in flight
           END IF;
-          IF NOT EXISTS (SELECT 1 FROM statement WHERE seq = last)
+          -- the last reserved statement committed: every writer up to it has ended; else pg_locks tells
+          IF NOT EXISTS (SELECT 1 FROM statement WHERE seq = reserved)
              AND EXISTS (SELECT 1 FROM lrs_writers_below(reserved + 1)) THEN
             RETURN NULL;
           END IF;

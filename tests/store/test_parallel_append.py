@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import orjson
+import pytest
 from fastapi import FastAPI
 
 from lrs.store.statements import (
@@ -249,4 +250,39 @@ async def test_a_writer_after_a_rolled_back_one_waits_for_the_writers_below_it(
         assert (await db.fetchrow(HEAD_SQL))["idle"] is not None  # nothing in flight any more
     finally:
         for conn in (first, second, third):
+            await conn.close()
+
+
+@pytest.mark.parametrize("stale", ["behind", "ahead"])
+async def test_a_writer_waits_even_when_the_recorded_start_is_not_the_range_below(
+    db: asyncpg.Connection, database_url: str, stale: str
+) -> None:
+    """ADR 0002 step 4 (migration 0008): the recorded start of the last range can be wrong. "behind": a writer of the
+    function body before 0008, in flight at the upgrade, reserved without recording its start. "ahead": a
+    reservation was cancelled between recording its start and its end. Either way the next writer still waits for
+    the writer in flight below it, and the head stays busy meanwhile (C §2.1.3 Consistent-Through)."""
+
+    def args() -> list[Any]:
+        batch = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
+        return [WRITE_LOCK, *append_args(batch, [None])]
+
+    before = await db.fetchrow(APPEND_SQL, *args())  # committed: the range below the one in flight
+    flight, later_writer = [await asyncpg.connect(database_url) for _ in range(2)]
+    try:
+        opened = flight.transaction()
+        await opened.start()
+        low = await flight.fetchrow(APPEND_SQL, *args())  # in flight
+        start = before["first_seq"] if stale == "behind" else low["first_seq"] + 1
+        await db.execute("SELECT setval('lrs_reserved_start', $1)", start)
+        assert (await db.fetchrow(HEAD_SQL))["idle"] is None
+
+        later = asyncio.create_task(later_writer.fetchrow(APPEND_SQL, *args()))
+        await asyncio.sleep(0.5)
+        assert not later.done()  # it waits for the writer in flight below it
+        await opened.commit()
+        high = await asyncio.wait_for(later, timeout=10)
+        assert high["first_seq"] > low["first_seq"]
+        assert (await db.fetchrow(HEAD_SQL))["idle"] is not None
+    finally:
+        for conn in (flight, later_writer):
             await conn.close()
