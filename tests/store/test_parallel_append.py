@@ -40,6 +40,12 @@ def same(old: dict[str, Any], new: dict[str, Any]) -> bool:
     return equivalent(old, new, Version.V2)
 
 
+def args() -> list[Any]:
+    """The arguments of an `lrs_append` call, the lock key first, storing one new statement."""
+    batch = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
+    return [WRITE_LOCK, *append_args(batch, [None])]
+
+
 def plan() -> tuple[list[list[list[dict[str, Any]]]], list[tuple[str, str]]]:
     """Each writer's batches: shared activities with changing definitions, a StatementRef to a statement another
     writer stores at about the same time, and one statement every writer posts under the same id."""
@@ -221,10 +227,6 @@ async def test_a_writer_after_a_rolled_back_one_waits_for_the_writers_below_it(
     back, perhaps before its own wait, for every writer below it. lrs_idle_at reasons the same way: a writer in
     flight below a rolled-back range keeps the head busy (C §2.1.3 Consistent-Through)."""
 
-    def args() -> list[Any]:
-        batch = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
-        return [WRITE_LOCK, *append_args(batch, [None])]
-
     first, second, third = [await asyncpg.connect(database_url) for _ in range(3)]
     try:
         opened = first.transaction()
@@ -261,10 +263,6 @@ async def test_a_writer_waits_even_when_the_recorded_start_is_not_the_range_belo
     function body before 0008, in flight at the upgrade, reserved without recording its start. "ahead": a
     reservation was cancelled between recording its start and its end. Either way the next writer still waits for
     the writer in flight below it, and the head stays busy meanwhile (C §2.1.3 Consistent-Through)."""
-
-    def args() -> list[Any]:
-        batch = [prepare(s, Version.V2, AUTHORITY) for s in validate_batch([statement()], Version.V2)]
-        return [WRITE_LOCK, *append_args(batch, [None])]
 
     before = await db.fetchrow(APPEND_SQL, *args())  # committed: the range below the one in flight
     flight, later_writer = [await asyncpg.connect(database_url) for _ in range(2)]
