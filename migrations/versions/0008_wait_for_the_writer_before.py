@@ -5,6 +5,7 @@ Revises: 0007
 Create Date: 2026-11-23
 """
 
+import textwrap
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -55,10 +56,7 @@ _WAIT_PREV = f"""          IF prev > 0 THEN
           -- wait, or `prev` was not its range (a writer of the body before 0008, in flight at the upgrade, or a
           -- reservation cancelled between its two setvals).
           IF NOT EXISTS (SELECT 1 FROM statement WHERE seq = first_seq - 1) THEN
-            FOR below IN SELECT lrs_writers_below(first_seq) LOOP
-              PERFORM pg_advisory_xact_lock_shared(below);  -- returns once that writer has ended
-            END LOOP;
-          END IF;
+{textwrap.indent(_WAIT_ALL, "  ")}          END IF;
 """
 
 # lrs_idle_at (0006): with a range reserved beyond the caller's snapshot, it asked pg_locks whether any writer up

@@ -46,6 +46,16 @@ def args() -> list[Any]:
     return [WRITE_LOCK, *append_args(batch, [None])]
 
 
+async def held_until_commit(opened: Any, later_writer: asyncpg.Connection) -> Any:
+    """Start an append on `later_writer`, check that it waits while `opened` (a writer's transaction holding an
+    append) is in flight, commit `opened`, and return the later append's row."""
+    later = asyncio.create_task(later_writer.fetchrow(APPEND_SQL, *args()))
+    await asyncio.sleep(0.5)
+    assert not later.done()  # it waits for the writer in flight below it
+    await opened.commit()
+    return await asyncio.wait_for(later, timeout=10)
+
+
 def plan() -> tuple[list[list[list[dict[str, Any]]]], list[tuple[str, str]]]:
     """Each writer's batches: shared activities with changing definitions, a StatementRef to a statement another
     writer stores at about the same time, and one statement every writer posts under the same id."""
@@ -241,12 +251,8 @@ async def test_a_writer_after_a_rolled_back_one_waits_for_the_writers_below_it(
             raise AssertionError("the second append should have waited for the first and been cancelled")
         assert (await db.fetchrow(HEAD_SQL))["idle"] is None  # `first` is still in flight below the rolled-back range
 
-        third_args = args()
-        later = asyncio.create_task(third.fetchrow(APPEND_SQL, *third_args))
-        await asyncio.sleep(0.5)
-        assert not later.done()  # the writer before it rolled back: it waits for `first`, found in pg_locks
-        await opened.commit()
-        high = await asyncio.wait_for(later, timeout=10)
+        # the writer before it rolled back: it waits for `first`, found in pg_locks
+        high = await held_until_commit(opened, third)
         assert high["first_seq"] > low["first_seq"]
         assert await db.fetchval("SELECT count(*) FROM statement") == 2
         assert (await db.fetchrow(HEAD_SQL))["idle"] is not None  # nothing in flight any more
@@ -274,11 +280,7 @@ async def test_a_writer_waits_even_when_the_recorded_start_is_not_the_range_belo
         await db.execute("SELECT setval('lrs_reserved_start', $1)", start)
         assert (await db.fetchrow(HEAD_SQL))["idle"] is None
 
-        later = asyncio.create_task(later_writer.fetchrow(APPEND_SQL, *args()))
-        await asyncio.sleep(0.5)
-        assert not later.done()  # it waits for the writer in flight below it
-        await opened.commit()
-        high = await asyncio.wait_for(later, timeout=10)
+        high = await held_until_commit(opened, later_writer)
         assert high["first_seq"] > low["first_seq"]
         assert (await db.fetchrow(HEAD_SQL))["idle"] is not None
     finally:
