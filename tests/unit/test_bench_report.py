@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lrs.bench.report import growth, growth_markdown, markdown, median_report
+from lrs.bench.report import growth, growth_markdown, markdown, median_report, roof_shares, shares_markdown
 
 
 def _row(scenario: str, p50: float, page: float | None = None) -> dict[str, Any]:
@@ -58,3 +58,26 @@ def test_rows_are_matched_by_scenario_whatever_their_order() -> None:
     b = _report(("100000", [_row("GET b", 30.0, 50.0), _row("GET a", 12.0, 40.0)]))
     rows = median_report([a, b])["sizes"]["100000"]["rows"]
     assert [(r["scenario"], r["p50_ms"]) for r in rows] == [("GET a", 11.0), ("GET b", 25.0)]
+
+
+def test_the_roof_rows_follow_the_table_and_each_lrs_rate_is_given_as_a_share_of_its_roof() -> None:
+    report = _report(
+        ("100000", [_row("GET a", 10.0, 40.0)]),
+        ("1000000", [_row("GET a", 16.0, 60.0), _row("POST b", 20.0)]),
+    )
+    report["roof_gets"] = [_row("roof: GET a", 8.0, 60.0) | {"bounds": "GET a"}]
+    report["roof"] = _row("roof: POST b, COPY only", 10.0) | {"bounds": "POST b"}
+    table = markdown(report).splitlines()
+    assert table[-2].startswith("| roof: GET a | requests/s |  | 2,000 (8.0 / 16.0) |")
+    assert table[-1].startswith("| roof: POST b, COPY only |")
+    assert roof_shares(report) == [("GET a", 1_000.0, 2_000.0), ("POST b", 800.0, 1_600.0)]
+    assert "| GET a | 1,000 | 2,000 | 50% |" in shares_markdown(report)
+    assert "| POST b | 800 | 1,600 | 50% |" in shares_markdown(report)
+
+
+def test_runs_from_before_the_roof_bounded_a_scenario_have_no_shares() -> None:
+    report = _report(("1000000", [_row("POST b", 20.0)]))
+    report["roof"] = _row("roof: POST b, COPY only", 10.0)  # no "bounds": written before the GET roofs
+    assert roof_shares(report) == []
+    assert shares_markdown(report) == ""
+    assert "| roof: POST b, COPY only |" in markdown(report)

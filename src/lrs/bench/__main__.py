@@ -32,7 +32,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lrs.bench import scenario as sc
-from lrs.bench.report import cpu, growth
+from lrs.bench.report import cpu, growth, roof_shares, roofs
 from lrs.generator import Generator
 from lrs.importer import import_file
 from lrs.native import compiled
@@ -275,6 +275,22 @@ async def repeat(n: int, make: Any, meter: CpuMeter | None = None) -> sc.Row:
     return median_row(rows)
 
 
+async def measured_get(
+    target: sc.Target, meter: CpuMeter, name: str, vocab: sc.Vocabulary, duration: float, *, roof: bool = False
+) -> tuple[sc.Row, float]:
+    """One run of a GET scenario on 16 clients with the CPU it took, and its mean statements per page."""
+    before = meter.snapshot()
+    row, fullness = await sc.get_scenario(target, name, vocab, clients=16, duration=duration, roof=roof)
+    return meter.measure(row, before), fullness
+
+
+def get_row(runs: list[tuple[sc.Row, float]], size: int) -> dict[str, Any]:
+    """The JSON row of a GET scenario's runs: the median run, with the mean statements per page of all of them."""
+    row = median_row([r for r, _ in runs])
+    console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit} p50 {row.p50_ms:.1f} ms")
+    return row.as_dict() | {"mean_page": round(statistics.mean(f for _, f in runs), 1)}
+
+
 async def main() -> None:
     """Run the whole benchmark and write the JSON report."""
     ap = argparse.ArgumentParser(prog="python -m lrs.bench")
@@ -348,22 +364,12 @@ async def main() -> None:
             report["sizes"][str(size)]["rss_start_mb"] = rss_mb(server.proc.pid)
         await asyncio.sleep(1)
         for name in sc.GETS:
-            runs: dict[int, list[sc.Row]] = {size: [] for size in sizes}
-            pages: dict[int, list[float]] = {size: [] for size in sizes}
+            runs: dict[int, list[tuple[sc.Row, float]]] = {size: [] for size in sizes}
             for _ in range(args.repeat):
                 for size in sizes:
-                    before = meters[size].snapshot()
-                    row, fullness = await sc.get_scenario(
-                        targets[size], name, vocab, clients=16, duration=args.duration
-                    )
-                    runs[size].append(meters[size].measure(row, before))
-                    pages[size].append(fullness)
+                    runs[size].append(await measured_get(targets[size], meters[size], name, vocab, args.duration))
             for size in sizes:
-                row = median_row(runs[size])
-                report["sizes"][str(size)]["rows"].append(
-                    row.as_dict() | {"mean_page": round(statistics.mean(pages[size]), 1)}
-                )
-                console.print(f"  {size:>9,} {row.name:<28} {row.per_second:>9,.0f} {row.unit} p50 {row.p50_ms:.1f} ms")
+                report["sizes"][str(size)]["rows"].append(get_row(runs[size], size))
         for size in sizes:
             target = targets[size]
             row = await repeat(args.repeat, lambda target=target: sc.paging(target), meters[size])
@@ -407,13 +413,22 @@ async def main() -> None:
         servers[0] = roof  # the roof, as size 0: stopped with the LRS servers if anything fails
         roof.wait_ready("/docs")
         roof_target = bench_target(roof, key, secret, args.workers)
+        roof_meter = CpuMeter(roof.proc.pid, tmp / "db")
+        # The GETs first, on the store the LRS served (the roof's POSTs go to a table of their own).
+        report["roof_gets"] = []
+        for name in sc.ROOF_GETS:
+            runs_ = [
+                await measured_get(roof_target, roof_meter, name, vocab, args.duration, roof=True)
+                for _ in range(args.repeat)
+            ]
+            report["roof_gets"].append(get_row(runs_, largest) | {"bounds": name})
         row = await repeat(
             args.repeat,
             lambda: sc.post_batches(roof_target, pool, clients=8, size=100, duration=args.duration),
-            CpuMeter(roof.proc.pid, tmp / "db"),
+            roof_meter,
         )
         servers.pop(0).stop()
-        report["roof"] = row.as_dict() | {"scenario": "roof: POST 100-statement batches, COPY only"}
+        report["roof"] = row.as_dict() | {"scenario": f"roof: {row.name}, COPY only", "bounds": row.name}
     finally:
         for server in servers.values():
             server.stop()
@@ -459,11 +474,16 @@ def print_table(report: dict[str, Any]) -> None:
             "",
             "",
         )
-    roof = report.get("roof")
-    if roof:
+    for roof in roofs(report):
         table.add_row("", roof["scenario"], str(roof["clients"]), f"{roof['per_second']:,.0f}", roof["unit"],
                       f"{roof['p50_ms']:.1f}", f"{roof['p99_ms']:.1f}", str(roof["errors"]), cpu(roof))  # fmt: skip
     console.print(table)
+    shares = roof_shares(report)
+    if shares:
+        table = Table("scenario", "LRS", "roof", "LRS / roof")
+        for name, lrs, roof_rate in shares:
+            table.add_row(name, f"{lrs:,.0f}", f"{roof_rate:,.0f}", f"{lrs / roof_rate:.0%}")
+        console.print(table)
     rows = growth(report)
     if rows:
         sizes = [f"{int(s):,}" for s in report["sizes"]]

@@ -105,11 +105,40 @@ def markdown(report: dict[str, Any]) -> str:
             + " | ".join([f"{rate:,.0f}"] + [""] * (len(sizes) - 1))
             + " |"
         )
-    roof = report.get("roof")
-    if roof:
+    for roof in roofs(report):
         lines.append(
             f"| {roof['scenario']} | {roof['unit']} | " + " | ".join([""] * (len(sizes) - 1) + [_cell(roof)]) + " |"
         )
+    return "\n".join(lines)
+
+
+def roofs(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The roof's rows (lrs.bench.roof), measured at the largest store: its GETs, then its POSTs."""
+    return [*report.get("roof_gets", []), *([report["roof"]] if report.get("roof") else [])]
+
+
+def roof_shares(report: dict[str, Any]) -> list[tuple[str, float, float]]:
+    """Each scenario the roof also ran: the LRS's rate at the largest store and the roof's."""
+    sizes = list(report["sizes"])
+    if not sizes:
+        return []
+    rows = {r["scenario"]: r for r in report["sizes"][sizes[-1]]["rows"]}
+    out = []
+    for roof in roofs(report):
+        name = str(roof.get("bounds"))
+        if name in rows and roof["per_second"]:
+            out.append((name, rows[name]["per_second"], roof["per_second"]))
+    return out
+
+
+def shares_markdown(report: dict[str, Any]) -> str:
+    """The LRS's rates as shares of the roof's, a Markdown table ("" when the roof ran none of its scenarios)."""
+    shares = roof_shares(report)
+    if not shares:
+        return ""
+    size = f"{int(list(report['sizes'])[-1]):,}"
+    lines = [f"| scenario at {size} stored | LRS | roof | LRS / roof |", "|---|---|---|---|"]
+    lines += [f"| {name} | {lrs:,.0f} | {roof:,.0f} | {lrs / roof:.0%} |" for name, lrs, roof in shares]
     return "\n".join(lines)
 
 
@@ -146,6 +175,7 @@ def median_report(reports: list[dict[str, Any]]) -> dict[str, Any]:
 if __name__ == "__main__":
     loaded = median_report([orjson.loads(Path(arg).read_bytes()) for arg in sys.argv[1:]])
     print(markdown(loaded))
-    if growth(loaded):
-        print()
-        print(growth_markdown(loaded))
+    for extra in (growth_markdown(loaded), shares_markdown(loaded)):
+        if extra:
+            print()
+            print(extra)

@@ -1,6 +1,12 @@
-"""The roof: a minimal FastAPI + asyncpg endpoint that COPYs posted statements with no xAPI logic at all.
+"""The roof: a minimal FastAPI + asyncpg app with no xAPI logic at all, the bound the LRS is measured against.
 
-`make bench` drives it with the same load as the LRS, on the same database, so the LRS's figure can be read as a
+- `POST /xapi/statements` COPYs the posted statements into a scratch table.
+- `GET /xapi/statements?key=K[&related=true]` answers the newest `limit` statements under one filter key of the
+  LRS's own index, or the newest of the store without `key`: the same rows, through the same index, as the LRS's
+  pages, with no authentication, parameters, voiding, Consistent-Through or `more` link. The bench computes the
+  keys of its filters (`lrs.bench.scenario.ROOF_GETS`).
+
+`make bench` drives it with the same load as the LRS, on the same database, so the LRS's figures can be read as a
 share of what this machine can do at all. Run as `uvicorn lrs.bench.roof:app`; LRS_DATABASE_URL names the database.
 """
 
@@ -16,12 +22,25 @@ import orjson
 from fastapi import FastAPI, Request, Response
 
 TABLE = "bench_roof"
+# The page's rows through the (key, seq) index, newest first, joined into one value by PostgreSQL as the LRS does.
+PAGE = (
+    "SELECT string_agg(p.payload, ',' ORDER BY p.seq DESC) FROM (SELECT s.seq, s.payload FROM statement_key d "
+    "JOIN statement s ON s.seq = d.seq WHERE d.key = $1::uuid{main} ORDER BY d.seq DESC LIMIT $2) p"
+)
+KEYED = {False: PAGE.format(main=" AND d.main"), True: PAGE.format(main="")}
+NEWEST = (
+    "SELECT string_agg(p.payload, ',' ORDER BY p.seq DESC) "
+    "FROM (SELECT seq, payload FROM statement ORDER BY seq DESC LIMIT $1) p"
+)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Open a pool and the scratch table."""
-    pool = await asyncpg.create_pool(os.environ["LRS_DATABASE_URL"], min_size=2, max_size=10)
+    # Generic plans, as the LRS's sessions use (ADR 0009): otherwise PostgreSQL re-plans a page of a heavy key on
+    # every execution and the roof would measure its planner.
+    settings = {"plan_cache_mode": "force_generic_plan"}
+    pool = await asyncpg.create_pool(os.environ["LRS_DATABASE_URL"], min_size=2, max_size=10, server_settings=settings)
     async with pool.acquire() as conn:
         # the other worker may create it at the same moment
         with contextlib.suppress(asyncpg.UniqueViolationError, asyncpg.DuplicateTableError):
@@ -42,3 +61,17 @@ async def post(request: Request) -> Response:
     async with request.app.state.pool.acquire() as conn, conn.transaction():
         await conn.copy_records_to_table(TABLE, records=rows, columns=["id", "payload"])
     return Response(orjson.dumps([r[0] for r in rows]), media_type="application/json")
+
+
+@app.get("/xapi/statements")
+async def get(request: Request) -> Response:
+    """The newest `limit` statements under the filter key `key` (only where it is the plain filter's, unless
+    `related=true`), or of the whole store; the page joined as the body."""
+    q = request.query_params  # read by hand: FastAPI's parameter declarations would cost the roof more per request
+    limit, key = int(q.get("limit", "100")), q.get("key")
+    async with request.app.state.pool.acquire() as conn:
+        if key:
+            joined = await conn.fetchval(KEYED[q.get("related") == "true"], key, limit)
+        else:
+            joined = await conn.fetchval(NEWEST, limit)
+    return Response(b'{"statements":[' + (joined or "").encode() + b'],"more":""}', media_type="application/json")

@@ -16,6 +16,9 @@ import orjson
 
 from lrs.bench.client import Connection, Result, encode, open_spread, run_load
 from lrs.generator import Generator
+from lrs.store.statements import key_id
+from lrs.xapi.ifi import ifi_key
+from lrs.xapi.index import ACTIVITY, VERB_AGENT
 
 
 @dataclass(slots=True)
@@ -192,13 +195,36 @@ GETS: dict[str, GetMaker] = {
 }
 
 
+def _verb_agent_key(r: random.Random, v: Vocabulary) -> str:
+    """The roof's query for GET verb+agent: the filter key the LRS reads its page by, drawn as that scenario
+    draws its verb and agent."""
+    verb, agent = r.choice(v.verbs), r.choice(v.agents)
+    return f"key={key_id(VERB_AGENT + verb + ' ' + str(ifi_key(orjson.loads(agent))))}"
+
+
+# The same scenarios against the roof (lrs.bench.roof): the same draws from the same generator, so the same pages,
+# asked for by the filter key of the LRS's index instead of by xAPI parameters.
+ROOF_GETS: dict[str, GetMaker] = {
+    "GET verb+agent": _verb_agent_key,
+    "GET related_activities": lambda r, v: f"key={key_id(ACTIVITY + r.choice(v.parents))}&related=true",
+    "GET no filter": lambda r, v: "",
+}
+
+
 async def get_scenario(
-    t: Target, name: str, vocab: Vocabulary, *, clients: int, duration: float, limit: int = 100
+    t: Target,
+    name: str,
+    vocab: Vocabulary,
+    *,
+    clients: int,
+    duration: float,
+    limit: int = 100,
+    roof: bool = False,
 ) -> tuple[Row, float]:
-    """One GET scenario; also returns the mean statements per page."""
+    """One GET scenario, against the roof's endpoint when `roof`; also returns the mean statements per page."""
     rng = random.Random(name)
     headers = t.headers()
-    query = GETS[name]
+    query = (ROOF_GETS if roof else GETS)[name]
     targets = [f"{t.path}/statements?limit={limit}&{query(rng, vocab)}".rstrip("&") for _ in range(500)]
     requests = [encode("GET", target, t.host, headers) for target in targets]
 
@@ -215,7 +241,7 @@ async def get_scenario(
             counts.append(len(orjson.loads(body)["statements"]))
     finally:
         conn.close()
-    return summarise(name, clients, result, "requests/s"), statistics.mean(counts)
+    return summarise(f"roof: {name}" if roof else name, clients, result, "requests/s"), statistics.mean(counts)
 
 
 async def paging(t: Target, *, total: int = 10_000, limit: int = 100) -> Row:

@@ -18,6 +18,7 @@ from lrs.errors import Conflict
 from lrs.query.statements import StatementQuery
 from lrs.store.attachments import Blob, store_contents
 from lrs.xapi.definition import merge_definition
+from lrs.xapi.index import ACTIVITY, AGENT, REGISTRATION, VERB, VERB_AGENT
 from lrs.xapi.prepare import Prepared
 
 # Key of the advisory lock that guards seq reservations: writers hold it exclusively while they take a range,
@@ -424,16 +425,16 @@ def page_sql(q: StatementQuery, limit: int, bound: int | None, *, joined: bool =
             high = f"LEAST({high}, {arg(q.after)} - 1)"
     filters: list[tuple[str, bool]] = []
     if q.registration is not None:
-        filters.append(("r:" + q.registration, True))
+        filters.append((REGISTRATION + q.registration, True))
     if q.activity is not None:
-        filters.append(("o:" + q.activity, not q.related_activities))
+        filters.append((ACTIVITY + q.activity, not q.related_activities))
     if q.verb is not None and q.agent is not None and not q.related_agents:
-        filters.append(("x:" + q.verb + " " + q.agent, True))
+        filters.append((VERB_AGENT + q.verb + " " + q.agent, True))
     else:
         if q.agent is not None:
-            filters.append(("a:" + q.agent, not q.related_agents))
+            filters.append((AGENT + q.agent, not q.related_agents))
         if q.verb is not None:
-            filters.append(("v:" + q.verb, True))
+            filters.append((VERB + q.verb, True))
     where = []
     if filters:
         key, main = filters[0]
