@@ -81,3 +81,15 @@ def test_runs_from_before_the_roof_bounded_a_scenario_have_no_shares() -> None:
     assert roof_shares(report) == []
     assert shares_markdown(report) == ""
     assert "| roof: POST b, COPY only |" in markdown(report)
+
+
+def test_the_floor_of_a_write_closes_the_table() -> None:
+    report = _report(("1000000", [_row("POST b", 20.0)]))
+    report["floor"] = {"statements": 20_000, "statement_us": 19.6, "keys_us": 88.2, "keys_per_statement": 9.66}
+    lines = markdown(report).splitlines()
+    assert lines[-3] == (
+        "| floor: insert copies of stored statements, their rows and indexes "
+        "| µs of PostgreSQL CPU per statement | 20 |"
+    )
+    assert lines[-2].startswith("| floor: insert their filter-key rows (9.7 per statement) and indexes |")
+    assert lines[-1].endswith("| 108 |")

@@ -32,7 +32,8 @@ from rich.console import Console
 from rich.table import Table
 
 from lrs.bench import scenario as sc
-from lrs.bench.report import cpu, growth, roof_shares, roofs
+from lrs.bench.floor import write_floor
+from lrs.bench.report import cpu, floor_rows, growth, roof_shares, roofs
 from lrs.generator import Generator
 from lrs.importer import import_file
 from lrs.native import compiled
@@ -253,6 +254,10 @@ class CpuMeter:
         # autovacuum workers at most)
         return sum(t - before.get(pid, 0.0) for pid, t in after.items())
 
+    def database_seconds(self) -> float:
+        """CPU seconds so far of PostgreSQL's processes."""
+        return sum(self._tree(self.postmaster_pid).values())
+
     def measure(self, row: sc.Row, before: tuple[dict[int, float], dict[int, float]]) -> sc.Row:
         """The row with its CPU milliseconds per unit filled in."""
         after = self.snapshot()
@@ -429,6 +434,11 @@ async def main() -> None:
         )
         servers.pop(0).stop()
         report["roof"] = row.as_dict() | {"scenario": f"roof: {row.name}, COPY only", "bounds": row.name}
+        conn = await asyncpg.connect(urls[largest])
+        try:
+            report["floor"] = await write_floor(conn, roof_meter.database_seconds)
+        finally:
+            await conn.close()
     finally:
         for server in servers.values():
             server.stop()
@@ -477,6 +487,8 @@ def print_table(report: dict[str, Any]) -> None:
     for roof in roofs(report):
         table.add_row("", roof["scenario"], str(roof["clients"]), f"{roof['per_second']:,.0f}", roof["unit"],
                       f"{roof['p50_ms']:.1f}", f"{roof['p99_ms']:.1f}", str(roof["errors"]), cpu(roof))  # fmt: skip
+    for label, value in floor_rows(report):
+        table.add_row("", label, "", value, "µs/statement", "", "", "", "")
     console.print(table)
     shares = roof_shares(report)
     if shares:

@@ -109,7 +109,24 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {roof['scenario']} | {roof['unit']} | " + " | ".join([""] * (len(sizes) - 1) + [_cell(roof)]) + " |"
         )
+    for label, value in floor_rows(report):
+        lines.append(
+            f"| {label} | µs of PostgreSQL CPU per statement | " + " | ".join([""] * (len(sizes) - 1) + [value]) + " |"
+        )
     return "\n".join(lines)
+
+
+def floor_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """The floor of a write (lrs.bench.floor) as labelled figures, if the run measured it."""
+    floor = report.get("floor")
+    if not floor:
+        return []
+    keys = f"{floor['keys_per_statement']:.1f}"
+    return [
+        ("floor: insert copies of stored statements, their rows and indexes", f"{floor['statement_us']:.0f}"),
+        (f"floor: insert their filter-key rows ({keys} per statement) and indexes", f"{floor['keys_us']:.0f}"),
+        ("floor: both (no xAPI logic, no commit)", f"{floor['statement_us'] + floor['keys_us']:.0f}"),
+    ]
 
 
 def roofs(report: dict[str, Any]) -> list[dict[str, Any]]:
