@@ -22,16 +22,15 @@ import orjson
 from fastapi import FastAPI, Request, Response
 
 TABLE = "bench_roof"
-# The page's rows through the (key, seq) index, newest first, joined into one value by PostgreSQL as the LRS does.
-PAGE = (
-    "SELECT string_agg(p.payload, ',' ORDER BY p.seq DESC) FROM (SELECT s.seq, s.payload FROM statement_key d "
-    "JOIN statement s ON s.seq = d.seq WHERE d.key = $1::uuid{main} ORDER BY d.seq DESC LIMIT $2) p"
+# The page's rows through the (key, seq) index, newest first, joined into one UTF-8 value by PostgreSQL as the LRS
+# joins its pages: the client neither decodes the texts nor encodes them again.
+JOINED = "SELECT string_agg(convert_to(p.payload, 'UTF8'), ','::bytea ORDER BY p.seq DESC) FROM ({rows}) p"
+PAGE = JOINED.format(
+    rows="SELECT s.seq, s.payload FROM statement_key d JOIN statement s ON s.seq = d.seq "
+    "WHERE d.key = $1::uuid{main} ORDER BY d.seq DESC LIMIT $2"
 )
 KEYED = {False: PAGE.format(main=" AND d.main"), True: PAGE.format(main="")}
-NEWEST = (
-    "SELECT string_agg(p.payload, ',' ORDER BY p.seq DESC) "
-    "FROM (SELECT seq, payload FROM statement ORDER BY seq DESC LIMIT $1) p"
-)
+NEWEST = JOINED.format(rows="SELECT seq, payload FROM statement ORDER BY seq DESC LIMIT $1")
 
 
 @asynccontextmanager
@@ -74,4 +73,4 @@ async def get(request: Request) -> Response:
             joined = await conn.fetchval(KEYED[q.get("related") == "true"], key, limit)
         else:
             joined = await conn.fetchval(NEWEST, limit)
-    return Response(b'{"statements":[' + (joined or "").encode() + b'],"more":""}', media_type="application/json")
+    return Response(b'{"statements":[' + (joined or b"") + b'],"more":""}', media_type="application/json")
