@@ -93,3 +93,11 @@ def test_the_floor_of_a_write_closes_the_table() -> None:
     )
     assert lines[-2].startswith("| floor: insert their filter-key rows (9.7 per statement) and indexes |")
     assert lines[-1].endswith("| 108 |")
+
+
+def test_the_servers_memory_is_shown_after_each_scenario_in_turn() -> None:
+    rows = [_row("GET a", 10.0) | {"rss_after_mb": 300.4}, _row("POST b", 20.0) | {"rss_after_mb": 311.6}]
+    report = _report(("1000000", rows))
+    assert "| server RSS start -> (after each scenario) -> end | MiB | 1 -> (300, 312) -> 1 |" in markdown(report)
+    # runs written before the RSS was recorded per scenario show start and end only
+    assert "| MiB | 1 -> 1 |" in markdown(_report(("1000000", [_row("GET a", 10.0)])))

@@ -94,8 +94,8 @@ def markdown(report: dict[str, Any]) -> str:
         + " |"
     )
     lines.append(
-        "| server RSS start -> end | MiB | "
-        + " | ".join(f"{e['rss_start_mb']:.0f} -> {e['rss_end_mb']:.0f}" for e in report["sizes"].values())
+        "| server RSS start -> (after each scenario) -> end | MiB | "
+        + " | ".join(rss_path(e) for e in report["sizes"].values())
         + " |"
     )
     lines.append("| store size | MiB | " + " | ".join(f"{e['store_mb']:,.0f}" for e in report["sizes"].values()) + " |")
@@ -114,6 +114,13 @@ def markdown(report: dict[str, Any]) -> str:
             f"| {label} | µs of PostgreSQL CPU per statement | " + " | ".join([""] * (len(sizes) - 1) + [value]) + " |"
         )
     return "\n".join(lines)
+
+
+def rss_path(entry: dict[str, Any]) -> str:
+    """The server's RSS in MiB at the start, after each scenario in turn when recorded, and at the end."""
+    after = [f"{r['rss_after_mb']:.0f}" for r in entry["rows"] if "rss_after_mb" in r]
+    middle = f" -> ({', '.join(after)})" if after else ""
+    return f"{entry['rss_start_mb']:.0f}{middle} -> {entry['rss_end_mb']:.0f}"
 
 
 def floor_rows(report: dict[str, Any]) -> list[tuple[str, str]]:
