@@ -101,3 +101,19 @@ def test_the_servers_memory_is_shown_after_each_scenario_in_turn() -> None:
     assert "| server RSS start -> (after each scenario) -> end | MiB | 1 -> (300, 312) -> 1 |" in markdown(report)
     # runs written before the RSS was recorded per scenario show start and end only
     assert "| MiB | 1 -> 1 |" in markdown(_report(("1000000", [_row("GET a", 10.0)])))
+
+
+def test_several_runs_merge_their_roofs_floors_and_memory() -> None:
+    runs = []
+    for rate, floor, rss in ((900.0, 110.0, 300.0), (1_000.0, 130.0, 320.0), (1_100.0, 120.0, 310.0)):
+        run = _report(("1000000", [_row("GET a", 10.0) | {"rss_after_mb": rss}]))
+        run["roof_gets"] = [{**_row("roof: GET a", 16_000 / rate), "bounds": "GET a"}]
+        run["floor"] = {"statements": 20_000, "statement_us": 16.0, "keys_us": floor, "keys_per_statement": 9.8}
+        runs.append(run)
+    merged = median_report(runs)
+    assert merged["roof_gets"][0]["per_second"] == 1_000.0
+    assert merged["floor"]["keys_us"] == 120.0
+    assert merged["sizes"]["1000000"]["rows"][0]["rss_after_mb"] == 310.0
+    assert roof_shares(merged) == [("GET a", 1_600.0, 1_000.0)]
+    report = _report(("1000000", [_row("GET a", 10.0) | {"rss_after_mb": None}]))
+    assert "| 1 -> (?) -> 1 |" in markdown(report)  # a process that could not be read

@@ -118,9 +118,14 @@ def markdown(report: dict[str, Any]) -> str:
 
 def rss_path(entry: dict[str, Any]) -> str:
     """The server's RSS in MiB at the start, after each scenario in turn when recorded, and at the end."""
-    after = [f"{r['rss_after_mb']:.0f}" for r in entry["rows"] if "rss_after_mb" in r]
+    after = [_mib(r["rss_after_mb"]) for r in entry["rows"] if "rss_after_mb" in r]
     middle = f" -> ({', '.join(after)})" if after else ""
-    return f"{entry['rss_start_mb']:.0f}{middle} -> {entry['rss_end_mb']:.0f}"
+    return f"{_mib(entry['rss_start_mb'])}{middle} -> {_mib(entry['rss_end_mb'])}"
+
+
+def _mib(value: float | None) -> str:
+    """A MiB figure, or "?" where the process could not be read (NaN, written to JSON as null)."""
+    return "?" if value is None or value != value else f"{value:.0f}"
 
 
 def floor_rows(report: dict[str, Any]) -> list[tuple[str, str]]:

@@ -199,7 +199,9 @@ def _verb_agent_key(r: random.Random, v: Vocabulary) -> str:
     """The roof's query for GET verb+agent: the filter key the LRS reads its page by, drawn as that scenario
     draws its verb and agent."""
     verb, agent = r.choice(v.verbs), r.choice(v.agents)
-    return f"key={key_id(VERB_AGENT + verb + ' ' + str(ifi_key(orjson.loads(agent))))}"
+    ifi = ifi_key(orjson.loads(agent))
+    assert ifi is not None, f"the vocabulary's agents are identified: {agent}"
+    return f"key={key_id(VERB_AGENT + verb + ' ' + ifi)}"
 
 
 # The same scenarios against the roof (lrs.bench.roof): the same draws from the same generator, so the same pages,

@@ -44,8 +44,8 @@ Index(
 )
 
 # Filter keys: one row per (key, statement), the key stored as a 128-bit BLAKE2b digest (store.statements.key_id)
-# of kind prefix + value: "a:" actor IFI, "o:" activity IRI,
-# "v:" verb IRI, "r:" registration. `main` is true where the plain filter matches (actor/object for agents, object
+# of kind prefix + value (lrs.xapi.index): "a:" actor IFI, "o:" activity IRI, "v:" verb IRI, "r:" registration,
+# "x:" verb IRI + " " + actor IFI. `main` is true where the plain filter matches (actor/object for agents, object
 # for activities); related_* filters match any row. Rows of a StatementRef target are copied to the referrer.
 statement_key = Table(
     "statement_key",
