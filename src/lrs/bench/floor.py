@@ -2,9 +2,9 @@
 
 It inserts copies of statements already in the store (new `seq`, `id` and `stored` past the newest, the same payloads,
 credentials and filter keys) with plain `INSERT ... SELECT`, measures the CPU of the backend that runs each insert, and
-rolls back. No xAPI
-logic, no `lrs_append`, no commit: no write of these rows can cost PostgreSQL less, whatever the server above it
-does, so a write target whose CPU budget per statement is below it cannot be met with this schema on this machine.
+rolls back. No xAPI logic, no `lrs_append`, no commit: no write of these rows can cost PostgreSQL less, whatever the
+server above it does, so a write target whose CPU budget per statement is below it cannot be met with this schema on
+this machine.
 """
 
 from __future__ import annotations

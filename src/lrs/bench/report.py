@@ -154,8 +154,8 @@ def roof_shares(report: dict[str, Any]) -> list[tuple[str, float, float]]:
     rows = {r["scenario"]: r for r in report["sizes"][sizes[-1]]["rows"]}
     out = []
     for roof in roofs(report):
-        name = str(roof.get("bounds"))
-        if name in rows and roof["per_second"]:
+        name = roof.get("bounds")  # absent from runs before the GET roofs
+        if isinstance(name, str) and name in rows and roof["per_second"]:
             out.append((name, rows[name]["per_second"], roof["per_second"]))
     return out
 

@@ -18,7 +18,7 @@ from lrs.bench.client import Connection, Result, encode, open_spread, run_load
 from lrs.generator import Generator
 from lrs.store.statements import key_id
 from lrs.xapi.ifi import ifi_key
-from lrs.xapi.index import ACTIVITY, VERB_AGENT
+from lrs.xapi.index import ACTIVITY, verb_agent
 
 
 @dataclass(slots=True)
@@ -201,7 +201,7 @@ def _verb_agent_key(r: random.Random, v: Vocabulary) -> str:
     verb, agent = r.choice(v.verbs), r.choice(v.agents)
     ifi = ifi_key(orjson.loads(agent))
     assert ifi is not None, f"the vocabulary's agents are identified: {agent}"
-    return f"key={key_id(VERB_AGENT + verb + ' ' + ifi)}"
+    return f"key={key_id(verb_agent(verb, ifi))}"
 
 
 # The same scenarios against the roof (lrs.bench.roof): the same draws from the same generator, so the same pages,

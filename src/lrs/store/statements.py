@@ -18,7 +18,7 @@ from lrs.errors import Conflict
 from lrs.query.statements import StatementQuery
 from lrs.store.attachments import Blob, store_contents
 from lrs.xapi.definition import merge_definition
-from lrs.xapi.index import ACTIVITY, AGENT, REGISTRATION, VERB, VERB_AGENT
+from lrs.xapi.index import ACTIVITY, AGENT, REGISTRATION, VERB, verb_agent
 from lrs.xapi.prepare import Prepared
 
 # Key of the advisory lock that guards seq reservations: writers hold it exclusively while they take a range,
@@ -429,7 +429,7 @@ def page_sql(q: StatementQuery, limit: int, bound: int | None, *, joined: bool =
     if q.activity is not None:
         filters.append((ACTIVITY + q.activity, not q.related_activities))
     if q.verb is not None and q.agent is not None and not q.related_agents:
-        filters.append((VERB_AGENT + q.verb + " " + q.agent, True))
+        filters.append((verb_agent(q.verb, q.agent), True))
     else:
         if q.agent is not None:
             filters.append((AGENT + q.agent, not q.related_agents))

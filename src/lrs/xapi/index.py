@@ -56,6 +56,11 @@ def _object(keys: dict[str, bool], obj: dict[str, Any], main: bool) -> None:
         _agents(keys, obj, main)
 
 
+def verb_agent(verb: str, ifi: str) -> str:
+    """The composite filter key of a verb IRI and an agent's IFI (`ifi.ifi_key`), read by verb+agent queries."""
+    return VERB_AGENT + verb + " " + ifi
+
+
 def filter_keys(stmt: dict[str, Any]) -> dict[str, bool]:
     """Map each filter key of `stmt` to True when the plain filter matches, False when only related_* does."""
     verb = stmt["verb"]["id"]
@@ -65,7 +70,7 @@ def filter_keys(stmt: dict[str, Any]) -> dict[str, bool]:
     _object(keys, obj, True)
     # the verb+agent pairs of the agents the plain filter matches (actor, or an Agent/Group object)
     for key in [k for k, main in keys.items() if main and k.startswith(AGENT)]:
-        keys[VERB_AGENT + verb + " " + key[len(AGENT) :]] = True
+        keys[verb_agent(verb, key[len(AGENT) :])] = True
     if obj.get("objectType") == "SubStatement":
         _agents(keys, obj["actor"], False)
         _object(keys, obj["object"], False)
